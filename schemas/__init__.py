@@ -1,0 +1,37 @@
+"""Event schemas of gridwatch: the wire contract apps publish to, and what we emit."""
+
+from schemas.dead_letter import DeadLetterV1, ErrorKind, FieldError, dead_letter_adapter
+from schemas.grid_report import (
+    CHANNELS,
+    DISTRICTS,
+    MAX_PAYLOAD_BYTES,
+    PLACE_TYPES,
+    REPORTER_ROLES,
+    AcceptedReportV1,
+    GridReport,
+    GridReportV1,
+    IntakeSource,
+    accepted_report_adapter,
+    grid_report_adapter,
+)
+from schemas.pii import mask_phone, mask_pii_text
+
+__all__ = [
+    "CHANNELS",
+    "DISTRICTS",
+    "MAX_PAYLOAD_BYTES",
+    "PLACE_TYPES",
+    "REPORTER_ROLES",
+    "AcceptedReportV1",
+    "DeadLetterV1",
+    "ErrorKind",
+    "FieldError",
+    "GridReport",
+    "GridReportV1",
+    "IntakeSource",
+    "accepted_report_adapter",
+    "dead_letter_adapter",
+    "grid_report_adapter",
+    "mask_phone",
+    "mask_pii_text",
+]

@@ -1,0 +1,83 @@
+"""Topic administration with kafka-python: the topics gridwatch owns, created explicitly.
+
+Partition counts are explicit because they cannot shrink later and they bound how many
+workers can share the load. Faust creates its own changelog topics on start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from streams.settings import Settings
+
+__all__ = ["TopicSpec", "create_topics", "describe_topics", "topic_specs"]
+
+_DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic: its name, partitions and the configs that matter for it."""
+
+    name: str
+    partitions: int
+    retention_days: int
+    why: str
+
+    def new_topic(self, replication_factor: int) -> NewTopic:
+        """The kafka-python request that creates it."""
+        configs = {"retention.ms": str(self.retention_days * _DAY_MS)}
+        if replication_factor > 1:
+            configs["min.insync.replicas"] = "2"
+        return NewTopic(self.name, self.partitions, replication_factor, topic_configs=configs)
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """The topics of the pipeline, all with the same partition count (they are co-partitioned)."""
+    t, n = settings.topics, settings.kafka.partitions
+    return [
+        TopicSpec(t.reports, n, 7, "raw reports from apps; holds unmasked personal data"),
+        TopicSpec(t.rekey, n, 1, "reports re-sent keyed by report_id (internal)"),
+        TopicSpec(t.accepted, n, 30, "validated reports, personal data masked"),
+        TopicSpec(t.dlq, n, 30, "dead letters: reason + original bytes (personal data)"),
+        TopicSpec(t.findings, n, 30, "triage findings per report"),
+    ]
+
+
+def _admin(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka.bootstrap_list, client_id="gridwatch-admin"
+    )
+
+
+def create_topics(settings: Settings) -> dict[str, str]:
+    """Create every missing topic; return name → ``created`` or ``exists``."""
+    admin = _admin(settings)
+    result: dict[str, str] = {}
+    try:
+        for spec in topic_specs(settings):
+            try:
+                admin.create_topics([spec.new_topic(settings.kafka.replication_factor)])
+                result[spec.name] = "created"
+            except TopicAlreadyExistsError:
+                result[spec.name] = "exists"
+    finally:
+        admin.close()
+    return result
+
+
+def describe_topics(settings: Settings) -> dict[str, int]:
+    """Every topic on the cluster (internal ones aside) with its partition count."""
+    admin = _admin(settings)
+    try:
+        described = admin.describe_topics()
+    finally:
+        admin.close()
+    return {
+        t["topic"]: len(t["partitions"])
+        for t in described
+        if not t["topic"].startswith("__")
+    }

@@ -1,0 +1,52 @@
+"""The single Faust app, built from ``Settings``; agents live in their concern's module."""
+
+from __future__ import annotations
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from prometheus_client import CollectorRegistry
+
+from streams.errors import ConfigError
+from streams.metrics import GridMetrics
+from streams.settings import Settings, faust_env_overrides
+
+__all__ = ["app", "create_app", "metrics", "registry", "settings"]
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app whose every setting comes from ``settings``, passed explicitly."""
+    settings.worker_data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create parents
+    return faust.App(
+        settings.app_id,
+        broker=settings.kafka.faust_broker_url,
+        store=settings.store,
+        datadir=str(settings.worker_data_dir),
+        topic_partitions=settings.kafka.partitions,
+        topic_replication_factor=settings.kafka.replication_factor,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        autodiscover=False,
+        value_serializer="raw",
+        key_serializer="raw",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        broker_max_poll_records=500,
+        stream_buffer_maxsize=4096,
+        loghandlers=[],
+    )
+
+
+def check_environment() -> None:
+    """Refuse to run while Faust's own variables would override our settings."""
+    overrides = faust_env_overrides()
+    if overrides:
+        msg = f"unset {', '.join(overrides)}: Faust would let them override GRID_* settings"
+        raise ConfigError(msg)
+
+
+settings = Settings()
+app = create_app(settings)
+registry = CollectorRegistry()
+metrics = GridMetrics.create(registry)
+setup_prometheus_sensors(app, registry=registry)

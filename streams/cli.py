@@ -1,0 +1,162 @@
+"""The ``gridwatch`` command: topics, worker, publish, dead letters, samples and triage tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from streams.settings import Settings
+
+__all__ = ["build_parser", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _topics_create(args: argparse.Namespace) -> int:
+    from streams.admin import create_topics
+
+    settings = Settings()
+    for name, state in create_topics(settings).items():
+        print(f"{state:<8} {name} ({settings.kafka.partitions} partitions)")
+    return 0
+
+
+def _topics_list(args: argparse.Namespace) -> int:
+    from streams.admin import describe_topics
+
+    for name, partitions in sorted(describe_topics(Settings()).items()):
+        print(f"{name:<48} {partitions:>3} partitions")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    if args.web_port is not None:
+        os.environ["GRID_WEB_PORT"] = str(args.web_port)
+    from streams.app import app, check_environment, settings
+
+    check_environment()
+    import streams.intake  # noqa: F401 - registers the intake agent on the app
+
+    sys.argv = ["gridwatch", "worker", "--loglevel", settings.log_level]
+    app.main()
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from streams.publish import publish_lines, read_lines
+
+    total = sum(1 for _ in read_lines(args.file))
+    summary = publish_lines(
+        Settings(), read_lines(args.file), total=total, progress=not args.quiet
+    )
+    print(f"sent {summary.sent}, failed {summary.failed}", file=sys.stderr)
+    for name, count in summary.errors.items():
+        print(f"  {name}: {count}", file=sys.stderr)
+    return 0 if summary.failed == 0 else 1
+
+
+def _dlq_show(args: argparse.Namespace) -> int:
+    from streams.dlq import format_dead_letter, read_dead_letters
+
+    kinds: Counter[str] = Counter()
+    for letter in read_dead_letters(Settings(), limit=args.limit):
+        kinds[letter.error_kind] += 1
+        print(format_dead_letter(letter))
+    summary = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common()) or "none"
+    print(f"\n{sum(kinds.values())} dead letters: {summary}")
+    return 0
+
+
+def _accepted_count(args: argparse.Namespace) -> int:
+    from streams.readback import read_topic
+
+    settings = Settings()
+    ids = Counter(
+        json.loads(r.value)["report_id"]
+        for r in read_topic(settings.kafka.bootstrap_list, settings.topics.accepted)
+    )
+    dups = sum(n - 1 for n in ids.values())
+    print(f"{sum(ids.values())} accepted, {len(ids)} distinct report ids, {dups} duplicates")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from streams.sample import make_sample
+
+    sample = make_sample(args.valid, args.invalid, args.retries, seed=args.seed)
+    with args.out.open("wb") as out:
+        for line in sample.lines(random.Random(args.seed)):
+            out.write(line + b"\n")
+    print(f"wrote {args.valid} valid, {args.retries} retries, {args.invalid} bad to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    parser = argparse.ArgumentParser(prog="gridwatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    topics = sub.add_parser("topics", help="create or list the pipeline's topics")
+    topics_sub = topics.add_subparsers(dest="action", required=True)
+    topics_sub.add_parser("create", help="create missing topics").set_defaults(func=_topics_create)
+    topics_sub.add_parser("list", help="list topics").set_defaults(func=_topics_list)
+
+    worker = sub.add_parser("worker", help="run a stream-processing worker")
+    worker.add_argument("--web-port", type=int, help="web/metrics port (default GRID_WEB_PORT)")
+    worker.set_defaults(func=_worker)
+
+    publish = sub.add_parser("publish", help="publish a JSON-lines file of reports")
+    publish.add_argument("file", type=Path)
+    publish.add_argument("--quiet", action="store_true", help="no progress bar")
+    publish.set_defaults(func=_publish)
+
+    dlq = sub.add_parser("dlq", help="dead letters")
+    dlq_sub = dlq.add_subparsers(dest="action", required=True)
+    show = dlq_sub.add_parser("show", help="print dead letters with their reasons")
+    show.add_argument("--limit", type=int, default=None)
+    show.set_defaults(func=_dlq_show)
+
+    accepted = sub.add_parser("accepted", help="accepted reports")
+    accepted_sub = accepted.add_subparsers(dest="action", required=True)
+    accepted_sub.add_parser("count", help="count accepted reports and duplicates").set_defaults(
+        func=_accepted_count
+    )
+
+    sample = sub.add_parser("sample", help="write sample traffic (valid, retries, bad)")
+    sample.add_argument("--out", type=Path, required=True)
+    sample.add_argument("--valid", type=int, default=200)
+    sample.add_argument("--invalid", type=int, default=36)
+    sample.add_argument("--retries", type=int, default=20)
+    sample.add_argument("--seed", type=int, default=2025)
+    sample.set_defaults(func=_sample)
+
+    _add_triage_commands(sub)
+    return parser
+
+
+def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from streams.triage import cli as triage_cli
+
+    triage_cli.register(sub)
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bench_sub = bench.add_subparsers(dest="target", required=True)
+    classify = bench_sub.add_parser("classify", help="classification alone, one core")
+    triage_cli.add_bench_classify_arguments(classify)
+    classify.set_defaults(func=triage_cli.bench_classify)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gridwatch`` console script."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.func
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

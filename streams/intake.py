@@ -1,0 +1,173 @@
+"""Intake: each message on grid.reports is accepted once, dead-lettered, or known as a retry.
+
+    grid.reports ───────┐               ┌─> grid.reports.accepted  valid, first seen; key grid_id
+                        ├─> intake ─────┼─> grid.reports.dlq       invalid: reason + original bytes
+    grid.reports.rekey ─┘  (seen table) └─> grid.reports.rekey     valid, not keyed by report_id
+
+Duplicates are found with the ``intake-seen-reports`` table, keyed by report_id. A Faust
+table is partitioned like the stream that writes it, so every copy of one report_id must
+arrive on one partition: apps publish keyed by report_id (the contract), and a message that
+is not is re-sent once through ``grid.reports.rekey`` keyed by it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Container
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from time import perf_counter
+
+import faust
+from aiokafka.partitioner import murmur2
+
+from schemas.dead_letter import DeadLetterV1
+from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
+from streams.app import app, metrics, settings
+from streams.errors import InvalidReport
+from streams.validation import dead_letter_for, parse_report
+
+__all__ = [
+    "DeadLetter",
+    "Duplicate",
+    "Forward",
+    "Rekey",
+    "intake",
+    "owns_report_id",
+    "route",
+    "seen_reports",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """A valid report seen for the first time: forward it, then remember its id."""
+
+    report: AcceptedReportV1
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A report whose id was accepted before: an app retry, counted and dropped."""
+
+    report_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rekey:
+    """A valid report on a partition that does not own its id: re-send it keyed by the id."""
+
+    report_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that cannot be accepted, with its reason and original bytes."""
+
+    letter: DeadLetterV1
+
+
+Outcome = Forward | Duplicate | Rekey | DeadLetter
+
+
+def owns_report_id(
+    key: bytes | None, report: GridReportV1, partition: int, partitions: int
+) -> bool:
+    """Whether this message sits where the default partitioner puts its report_id."""
+    rid = report.report_id.encode("ascii")
+    return key == rid and (murmur2(rid) & 0x7FFFFFFF) % partitions == partition
+
+
+def route(
+    raw: bytes,
+    key: bytes | None,
+    source: IntakeSource,
+    *,
+    seen: Container[str],
+    partitions: int,
+    rekeyed: bool,
+) -> Outcome:
+    """Decide what happens to one message; pure, so every path is tested without Kafka."""
+    try:
+        report = parse_report(raw)
+    except InvalidReport as exc:
+        return DeadLetter(dead_letter_for(exc, raw, key, source, source.received_at))
+    if not rekeyed and not owns_report_id(key, report, source.partition, partitions):
+        return Rekey(report.report_id)
+    if report.report_id in seen:
+        return Duplicate(report.report_id)
+    return Forward(report.accepted(source))
+
+
+def internal_error(
+    exc: Exception, raw: bytes, key: bytes | None, source: IntakeSource
+) -> DeadLetter:
+    """The dead letter for a failure of ours: the exception's type, not its text (may hold PII)."""
+    error = InvalidReport("internal_error", f"processing failed: {type(exc).__name__}")
+    return DeadLetter(dead_letter_for(error, raw, key, source, source.received_at))
+
+
+reports_topic = app.topic(
+    settings.topics.reports, settings.topics.rekey, value_type=bytes, key_type=bytes
+)
+rekey_topic = app.topic(settings.topics.rekey, value_type=bytes, key_type=bytes)
+accepted_topic = app.topic(settings.topics.accepted, value_type=bytes, key_type=bytes)
+dlq_topic = app.topic(settings.topics.dlq, value_type=bytes, key_type=bytes)
+
+# report_id -> [partition, offset] of the message that was accepted; survives restarts in its
+# changelog topic, so a retry after a restart is still recognised.
+seen_reports = app.Table(
+    "intake-seen-reports",
+    default=None,
+    schema=faust.Schema(key_serializer="json", value_serializer="json"),
+)
+
+
+@app.agent(reports_topic)
+async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Validate, deduplicate and route every message; each ends somewhere."""
+    async for event in stream.events():
+        started = perf_counter()
+        await handle(event.message, event.value)
+        metrics.intake_seconds.observe(perf_counter() - started)
+        yield None
+
+
+async def handle(message: faust.types.Message, raw: bytes) -> None:
+    """Route one message and carry the outcome out; any failure dead-letters it."""
+    metrics.reports_received.inc()
+    source = IntakeSource(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        received_at=datetime.now(UTC),
+    )
+    try:
+        outcome = route(
+            raw,
+            message.key,
+            source,
+            seen=seen_reports,
+            partitions=settings.kafka.partitions,
+            rekeyed=message.topic == settings.topics.rekey,
+        )
+        await deliver(outcome, raw, source)
+    except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
+        await deliver(internal_error(exc, raw, message.key, source), raw, source)
+
+
+async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
+    """Send the outcome where it belongs and update the seen table and metrics."""
+    match outcome:
+        case Forward(report):
+            value = report.model_dump_json(exclude_none=True).encode()
+            await accepted_topic.send(key=report.grid_id.encode(), value=value)
+            seen_reports[report.report_id] = [source.partition, source.offset]
+            metrics.reports_accepted.inc()
+        case Duplicate():
+            metrics.reports_duplicate.inc()
+        case Rekey(report_id):
+            await rekey_topic.send(key=report_id.encode(), value=raw)
+            metrics.reports_rekeyed.inc()
+        case DeadLetter(letter):
+            await dlq_topic.send(key=None, value=letter.model_dump_json().encode())
+            metrics.reports_invalid.labels(letter.error_kind).inc()

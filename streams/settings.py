@@ -1,0 +1,102 @@
+"""All configuration of gridwatch, from one pydantic-settings object.
+
+Everything is read from ``GRID_``-prefixed environment variables (nested with ``__``, e.g.
+``GRID_KAFKA__BOOTSTRAP_SERVERS``) and passed to Faust explicitly. Faust's own variables
+(``BROKER_URL``, ``APP_VERSION``…) would silently override constructor arguments, so the
+worker refuses to start while any of them is set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["FAUST_OVERRIDE_VARS", "KafkaSettings", "Settings", "TopicNames", "faust_env_overrides"]
+
+# Faust reads these itself and lets them win over what the code passes (faust/types/settings).
+FAUST_OVERRIDE_VARS = (
+    "BROKER_URL",
+    "APP_VERSION",
+    "STORE_URL",
+    "CACHE_URL",
+    "WEB_PORT",
+    "WEB_HOST",
+    "WEB_BIND",
+    "APP_DATADIR",
+    "APP_ID",
+    "TOPIC_PARTITIONS",
+    "TOPIC_REPLICATION_FACTOR",
+    "PROCESSING_GUARANTEE",
+)
+
+
+def _default_data_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "gridwatch" / "worker"
+
+
+class KafkaSettings(BaseModel):
+    """Where the brokers are and how topics are laid out."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    partitions: int = Field(default=6, ge=1, le=1000)
+    replication_factor: int = Field(default=1, ge=1, le=7)
+
+    @property
+    def faust_broker_url(self) -> str:
+        """The same brokers in Faust's URL form (``kafka://host:port;host:port``)."""
+        hosts = [h.strip() for h in self.bootstrap_servers.split(",") if h.strip()]
+        return ";".join(f"kafka://{h}" for h in hosts)
+
+    @property
+    def bootstrap_list(self) -> list[str]:
+        """The brokers as kafka-python wants them."""
+        return [h.strip() for h in self.bootstrap_servers.split(",") if h.strip()]
+
+
+class TopicNames(BaseModel):
+    """Topic names; change them only together with every app that publishes."""
+
+    reports: str = "grid.reports"
+    rekey: str = "grid.reports.rekey"
+    accepted: str = "grid.reports.accepted"
+    dlq: str = "grid.reports.dlq"
+    findings: str = "grid.findings"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TopicNames:
+        names = list(self.model_dump().values())
+        if len(set(names)) != len(names):
+            msg = f"topic names must be distinct, got {names}"
+            raise ValueError(msg)
+        return self
+
+
+class Settings(BaseSettings):
+    """The worker's and the tools' settings."""
+
+    model_config = SettingsConfigDict(env_prefix="GRID_", env_nested_delimiter="__", extra="forbid")
+
+    app_id: str = "gridwatch"
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicNames = TopicNames()
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=6066, ge=1, le=65535)
+    store: Literal["memory://", "rocksdb://"] = "memory://"
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def worker_data_dir(self) -> Path:
+        """One data dir per worker, so two workers on one machine never share table files."""
+        return self.data_dir / f"{self.app_id}-{self.web_port}"
+
+
+def faust_env_overrides(environ: dict[str, str] | None = None) -> list[str]:
+    """Faust's own variables that are set, and would override our settings."""
+    env = os.environ if environ is None else environ
+    return [name for name in FAUST_OVERRIDE_VARS if name in env]

@@ -1,0 +1,136 @@
+"""Raw bytes → a valid grid report, or an ``InvalidReport`` that says exactly why.
+
+Pure functions, no Faust: the intake agent calls ``parse_report`` first thing and turns an
+``InvalidReport`` into a dead letter with ``dead_letter_for``.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+import orjson
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from schemas.dead_letter import DeadLetterV1, ErrorKind, FieldError
+from schemas.grid_report import MAX_PAYLOAD_BYTES, GridReportV1, IntakeSource, grid_report_adapter
+from streams.errors import InvalidReport
+
+__all__ = ["dead_letter_for", "field_errors", "parse_report", "report_id_of"]
+
+# When a message breaks several rules, the kind that names the cause wins: a wrong
+# schema_version explains every other error, a missing field explains less.
+_KIND_PRIORITY: tuple[ErrorKind, ...] = (
+    "unknown_schema_version",
+    "not_object",
+    "missing_field",
+    "wrong_type",
+    "bad_timestamp",
+    "text_empty",
+    "text_too_long",
+    "unknown_value",
+    "out_of_range",
+    "bad_format",
+    "unknown_field",
+    "invalid",
+)
+_TYPE_KINDS: dict[str, ErrorKind] = {
+    "missing": "missing_field",
+    "extra_forbidden": "unknown_field",
+    "literal_error": "unknown_value",
+    "enum": "unknown_value",
+    "string_pattern_mismatch": "bad_format",
+    "string_too_short": "bad_format",
+    "string_too_long": "bad_format",
+    "greater_than_equal": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "finite_number": "out_of_range",
+    "model_type": "not_object",
+    "model_attributes_type": "not_object",
+    "value_error": "invalid",
+}
+
+
+def parse_report(raw: bytes) -> GridReportV1:
+    """Validate one message; raise ``InvalidReport`` with the kind and every field error."""
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        msg = f"payload is {len(raw)} bytes, over the {MAX_PAYLOAD_BYTES}-byte limit"
+        raise InvalidReport("too_large", msg)
+    try:
+        return grid_report_adapter.validate_json(raw)
+    except ValidationError as exc:
+        raise _invalid(raw, exc.errors(include_url=False, include_input=False)) from None
+
+
+def _invalid(raw: bytes, details: list[ErrorDetails]) -> InvalidReport:
+    if details and details[0]["type"] == "json_invalid":
+        return _undecodable(raw, details[0]["msg"])
+    errors = field_errors(details)
+    kind = min((e.kind for e in errors), key=_KIND_PRIORITY.index)
+    first = next(e for e in errors if e.kind == kind)
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return InvalidReport(kind, f"{first.path}: {first.message}{more}", errors)
+
+
+def _undecodable(raw: bytes, message: str) -> InvalidReport:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return InvalidReport("not_utf8", f"not UTF-8: bad byte at position {exc.start}")
+    if "recursion limit" in message:
+        return InvalidReport("too_deep", f"nested too deeply: {message}")
+    return InvalidReport("not_json", f"not JSON: {message.removeprefix('Invalid JSON: ')}")
+
+
+def field_errors(details: list[ErrorDetails]) -> tuple[FieldError, ...]:
+    """Pydantic's errors as ``FieldError``s with JSON paths (``$.lat``) and our kinds."""
+    return tuple(
+        FieldError(path=_json_path(d["loc"]), kind=_kind_of(d), message=d["msg"]) for d in details
+    )
+
+
+def _kind_of(detail: ErrorDetails) -> ErrorKind:
+    field, error_type = (detail["loc"] or ("",))[0], detail["type"]
+    if field == "schema_version" and error_type != "missing":
+        return "unknown_schema_version"
+    if field == "reported_at" and error_type != "missing":
+        return "bad_timestamp"
+    if field == "text" and error_type in ("string_too_short", "string_too_long"):
+        return "text_empty" if error_type == "string_too_short" else "text_too_long"
+    if error_type.endswith("_type") and error_type not in _TYPE_KINDS:
+        return "wrong_type"
+    return _TYPE_KINDS.get(error_type, "invalid")
+
+
+def _json_path(loc: tuple[int | str, ...]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+
+
+def report_id_of(raw: bytes) -> str | None:
+    """The report_id of a rejected message when it has a usable one, for operators to search."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    rid = value.get("report_id") if isinstance(value, dict) else None
+    return rid if isinstance(rid, str) and 0 < len(rid) <= 64 else None
+
+
+def dead_letter_for(
+    error: InvalidReport, raw: bytes, key: bytes | None, source: IntakeSource, now: datetime
+) -> DeadLetterV1:
+    """The dead letter that answers one rejected message."""
+    return DeadLetterV1(
+        error_kind=error.kind,
+        reason=error.reason,
+        errors=error.errors,
+        source_topic=source.topic,
+        source_partition=source.partition,
+        source_offset=source.offset,
+        source_key_b64=None if key is None else base64.b64encode(key).decode("ascii"),
+        original_b64=base64.b64encode(raw).decode("ascii"),
+        original_size=len(raw),
+        report_id=None if error.kind == "too_large" else report_id_of(raw),
+        dead_lettered_at=now,
+    )
