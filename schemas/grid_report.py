@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     field_serializer,
+    field_validator,
     model_validator,
 )
 
@@ -108,6 +109,14 @@ class GridReportV1(BaseModel):
     category_hint: Annotated[str, StringConstraints(max_length=64)] | None = None
     reporter_id: Annotated[str, StringConstraints(max_length=128)] | None = None
     contact_phone: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_is_not_a_bool(cls, version: object) -> object:
+        if isinstance(version, bool):  # pydantic's Literal[1] takes true, as 1 == True
+            msg = "schema_version must be the number 1, not a boolean"
+            raise ValueError(msg)  # noqa: TRY004 - pydantic wants ValueError here
+        return version
 
     @model_validator(mode="after")
     def _lat_and_lon_together(self) -> Self:

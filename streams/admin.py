@@ -26,10 +26,13 @@ class TopicSpec:
     partitions: int
     retention_days: int
     why: str
+    broker_time: bool = False
 
     def new_topic(self, replication_factor: int) -> NewTopic:
         """The kafka-python request that creates it."""
         configs = {"retention.ms": str(self.retention_days * _DAY_MS)}
+        if self.broker_time:  # intake's crash read-back compares broker timestamps
+            configs["message.timestamp.type"] = "LogAppendTime"
         if replication_factor > 1:
             configs["min.insync.replicas"] = "2"
         return NewTopic(self.name, self.partitions, replication_factor, topic_configs=configs)
@@ -39,9 +42,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     """The topics of the pipeline, all with the same partition count (they are co-partitioned)."""
     t, n = settings.topics, settings.kafka.partitions
     return [
-        TopicSpec(t.reports, n, 7, "raw reports from apps; holds unmasked personal data"),
-        TopicSpec(t.rekey, n, 1, "reports re-sent keyed by report_id (internal)"),
-        TopicSpec(t.accepted, n, 30, "validated reports, personal data masked"),
+        TopicSpec(t.reports, n, 7, "raw reports from apps; holds unmasked personal data", True),
+        TopicSpec(t.rekey, n, 1, "reports re-sent keyed by report_id (internal)", True),
+        TopicSpec(t.accepted, n, 30, "validated reports, personal data masked", True),
         TopicSpec(t.dlq, n, 30, "dead letters: reason + original bytes (personal data)"),
         TopicSpec(t.findings, n, 30, "triage findings per report"),
     ]
@@ -76,8 +79,4 @@ def describe_topics(settings: Settings) -> dict[str, int]:
         described = admin.describe_topics()
     finally:
         admin.close()
-    return {
-        t["topic"]: len(t["partitions"])
-        for t in described
-        if not t["topic"].startswith("__")
-    }
+    return {t["topic"]: len(t["partitions"]) for t in described if not t["topic"].startswith("__")}

@@ -32,6 +32,11 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
         broker_max_poll_records=500,
+        # A SIGKILLed worker's partitions wait for its session to expire before moving on;
+        # Faust's 60 s default would stall the group for a minute after every crash.
+        broker_session_timeout=10.0,
+        consumer_group_instance_id=settings.group_instance_id,
+        broker_heartbeat_interval=3.0,
         stream_buffer_maxsize=4096,
         loghandlers=[],
     )

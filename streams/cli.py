@@ -38,9 +38,11 @@ def _topics_list(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     if args.web_port is not None:
         os.environ["GRID_WEB_PORT"] = str(args.web_port)
+    from streams.admin import create_topics
     from streams.app import app, check_environment, settings
 
     check_environment()
+    create_topics(settings)  # ours, with our configs, before Faust would declare them bare
     import streams.intake  # noqa: F401 - registers the intake agent on the app
 
     sys.argv = ["gridwatch", "worker", "--loglevel", settings.log_level]
@@ -52,9 +54,7 @@ def _publish(args: argparse.Namespace) -> int:
     from streams.publish import publish_lines, read_lines
 
     total = sum(1 for _ in read_lines(args.file))
-    summary = publish_lines(
-        Settings(), read_lines(args.file), total=total, progress=not args.quiet
-    )
+    summary = publish_lines(Settings(), read_lines(args.file), total=total, progress=not args.quiet)
     print(f"sent {summary.sent}, failed {summary.failed}", file=sys.stderr)
     for name, count in summary.errors.items():
         print(f"  {name}: {count}", file=sys.stderr)
@@ -89,7 +89,7 @@ def _accepted_count(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from streams.sample import make_sample
 
-    sample = make_sample(args.valid, args.invalid, args.retries, seed=args.seed)
+    sample = make_sample(args.valid, args.invalid, args.retries, seed=args.seed, prefix=args.prefix)
     with args.out.open("wb") as out:
         for line in sample.lines(random.Random(args.seed)):
             out.write(line + b"\n")
@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--invalid", type=int, default=36)
     sample.add_argument("--retries", type=int, default=20)
     sample.add_argument("--seed", type=int, default=2025)
+    sample.add_argument("--prefix", default="rpt", help="report_id prefix (fresh ids per run)")
     sample.set_defaults(func=_sample)
 
     _add_triage_commands(sub)

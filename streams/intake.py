@@ -12,10 +12,13 @@ is not is re-sent once through ``grid.reports.rekey`` keyed by it.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
+from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
@@ -24,6 +27,12 @@ from schemas.dead_letter import DeadLetterV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
 from streams.app import app, metrics, settings
 from streams.errors import InvalidReport
+from streams.reconcile import (
+    REPORT_ID_HEADER,
+    SOURCE_HEADER,
+    forwarded_since_commit,
+    source_header,
+)
 from streams.validation import dead_letter_for, parse_report
 
 __all__ = [
@@ -122,11 +131,64 @@ seen_reports = app.Table(
 )
 
 
+log = logging.getLogger(__name__)
+
+
+class ReadBack:
+    """Report ids an earlier owner forwarded but did not commit, read back at assignment."""
+
+    def __init__(self) -> None:
+        self.forwarded: set[str] = set()
+        self.done = asyncio.Event()
+        self.done.set()
+
+    async def on_assigned(self, assigned: set[faust.types.TP]) -> None:
+        """Read back before any message of the new partitions is processed; retry until done."""
+        self.done.clear()
+        sources = sorted((tp.topic, tp.partition) for tp in assigned if tp.topic in _SOURCES)
+        while True:
+            try:
+                self.forwarded = await asyncio.to_thread(
+                    forwarded_since_commit,
+                    settings.kafka.bootstrap_list,
+                    settings.app_id,
+                    settings.topics.accepted,
+                    sources,
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting
+                log.warning("reading back accepted reports failed (%s); retrying", exc)
+                await asyncio.sleep(2)
+        metrics.reports_reconciled.inc(len(self.forwarded))
+        self.done.set()
+
+
+class Seen:
+    """The seen table, plus what the read-back found: ``in`` asks both."""
+
+    def __contains__(self, report_id: object) -> bool:
+        return report_id in seen_reports or report_id in read_back.forwarded
+
+
+_SOURCES = (settings.topics.reports, settings.topics.rekey)
+read_back = ReadBack()
+seen = Seen()
+
+
+@app.on_partitions_assigned.connect
+async def _read_back_on_assignment(
+    sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any
+) -> None:
+    await read_back.on_assigned(args[0])  # Faust sends (app, assigned_partitions)
+
+
 @app.agent(reports_topic)
 async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Validate, deduplicate and route every message; each ends somewhere."""
     async for event in stream.events():
         started = perf_counter()
+        if not read_back.done.is_set():
+            await read_back.done.wait()
         await handle(event.message, event.value)
         metrics.intake_seconds.observe(perf_counter() - started)
         yield None
@@ -146,7 +208,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
             raw,
             message.key,
             source,
-            seen=seen_reports,
+            seen=seen,
             partitions=settings.kafka.partitions,
             rekeyed=message.topic == settings.topics.rekey,
         )
@@ -160,10 +222,16 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
     match outcome:
         case Forward(report):
             value = report.model_dump_json(exclude_none=True).encode()
-            await accepted_topic.send(key=report.grid_id.encode(), value=value)
+            headers = {
+                SOURCE_HEADER: source_header(source.topic, source.partition, source.offset),
+                REPORT_ID_HEADER: report.report_id.encode(),
+            }
+            await accepted_topic.send(key=report.grid_id.encode(), value=value, headers=headers)
             seen_reports[report.report_id] = [source.partition, source.offset]
             metrics.reports_accepted.inc()
-        case Duplicate():
+        case Duplicate(report_id):
+            if report_id not in seen_reports:  # found by the read-back: remember it for good
+                seen_reports[report_id] = [source.partition, source.offset]
             metrics.reports_duplicate.inc()
         case Rekey(report_id):
             await rekey_topic.send(key=report_id.encode(), value=raw)

@@ -37,6 +37,7 @@ class GridMetrics:
     reports_invalid: Counter
     reports_duplicate: Counter
     reports_rekeyed: Counter
+    reports_reconciled: Counter
     intake_seconds: Histogram
 
     @classmethod
@@ -65,6 +66,11 @@ class GridMetrics:
             reports_rekeyed=Counter(
                 "grid_reports_rekeyed_total",
                 "Reports not keyed by report_id, re-sent keyed by it so one worker owns each id.",
+                registry=registry,
+            ),
+            reports_reconciled=Counter(
+                "grid_reports_reconciled_total",
+                "Reports found already forwarded by a previous owner of a partition (crash).",
                 registry=registry,
             ),
             intake_seconds=Histogram(

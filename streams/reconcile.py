@@ -1,0 +1,159 @@
+"""After a crash, find what the dead worker already forwarded, so it is not forwarded twice.
+
+Intake is at-least-once: a worker killed between forwarding a report and committing its
+offset leaves the forward on ``grid.reports.accepted`` while the message is read again. The
+seen table cannot help (its changelog write may be lost in the same crash), so the output
+itself is the record. Every accepted message carries headers naming its report_id and the
+source message; the reports, rekey and accepted topics use broker time (LogAppendTime). A
+forward of source message *o* can only have happened after *o* was appended, so when
+partitions are assigned, before any of their messages is processed, the accepted records
+appended since the first uncommitted message (less a margin for clock skew between brokers)
+are read, and the report_ids forwarded from those partitions at or after their committed
+offsets are treated as seen.
+
+Faust's own ``exactly_once`` was tried and rejected: its transactional producer is chosen by
+the destination partition, so forwards to a topic keyed differently (by grid_id) committed
+without their source offsets, and a SIGKILL duplicated every forward since the last commit.
+"""
+
+from __future__ import annotations
+
+import time
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient
+from kafka.consumer.fetcher import ConsumerRecord
+
+__all__ = [
+    "REPORT_ID_HEADER",
+    "SKEW_MARGIN_SECONDS",
+    "SOURCE_HEADER",
+    "forwarded_since_commit",
+    "parse_source",
+    "source_header",
+]
+
+SOURCE_HEADER = "gw-source"
+REPORT_ID_HEADER = "gw-report-id"
+# Broker clocks of one cluster are NTP-synchronised; a minute covers any sane skew.
+SKEW_MARGIN_SECONDS = 60.0
+SCAN_TIMEOUT_SECONDS = 120.0
+
+
+def source_header(topic: str, partition: int, offset: int) -> bytes:
+    """The header value naming a source message: ``topic:partition:offset``."""
+    return f"{topic}:{partition}:{offset}".encode()
+
+
+def parse_source(value: bytes) -> tuple[str, int, int]:
+    """The inverse of ``source_header``."""
+    topic, partition, offset = value.decode().rsplit(":", 2)
+    return topic, int(partition), int(offset)
+
+
+def forwarded_since_commit(
+    bootstrap: list[str], group: str, accepted_topic: str, sources: list[tuple[str, int]]
+) -> set[str]:
+    """Report ids forwarded from ``sources`` at or after the group's committed offsets.
+
+    Blocking (kafka-python); run in a thread while Faust assigns partitions, before the
+    agent reads any message from them.
+    """
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        firsts = _first_unprocessed(consumer, bootstrap, group, sources)
+        if not firsts:
+            return set()
+        since = min(timestamp for _offset, timestamp in firsts.values())
+        return _scan(consumer, _offsets_since(consumer, accepted_topic, since), firsts)
+    finally:
+        consumer.close()
+
+
+def _first_unprocessed(
+    consumer: KafkaConsumer, bootstrap: list[str], group: str, sources: list[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[int, float]]:
+    """Source → (first offset the group has not committed, its broker time in seconds)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+    finally:
+        admin.close()
+    parts = [TopicPartition(t, p) for t, p in sources]
+    beginnings = consumer.beginning_offsets(parts)
+    firsts = {}
+    for tp in parts:
+        meta = committed.get(tp)
+        offset = max(meta.offset if meta is not None else 0, beginnings[tp])
+        timestamp = _timestamp_at(consumer, tp, offset)
+        if timestamp is not None:
+            firsts[(tp.topic, tp.partition)] = (offset, timestamp)
+    return firsts
+
+
+def _timestamp_at(consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> float | None:
+    """Broker time of the record at ``offset``, or None when there is none yet."""
+    if consumer.end_offsets([tp])[tp] <= offset:
+        return None
+    consumer.assign([tp])
+    consumer.seek(tp, offset)
+    deadline = time.monotonic() + SCAN_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        for record in consumer.poll(timeout_ms=1000, max_records=1).get(tp, []):
+            return float(record.timestamp) / 1000
+    msg = f"no record at {tp.topic}:{tp.partition}@{offset} within {SCAN_TIMEOUT_SECONDS}s"
+    raise TimeoutError(msg)
+
+
+def _offsets_since(
+    consumer: KafkaConsumer, topic: str, since_seconds: float
+) -> dict[TopicPartition, tuple[int, int]]:
+    """Partition → (first offset at or after the time, end offset), for non-empty ranges."""
+    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    since_ms = max(0, int((since_seconds - SKEW_MARGIN_SECONDS) * 1000))
+    found = consumer.offsets_for_times({tp: since_ms for tp in parts})
+    ends = consumer.end_offsets(parts)
+    return {
+        tp: (hit.offset, ends[tp])
+        for tp, hit in found.items()
+        if hit is not None and hit.offset < ends[tp]
+    }
+
+
+def _scan(
+    consumer: KafkaConsumer,
+    ranges: dict[TopicPartition, tuple[int, int]],
+    firsts: dict[tuple[str, int], tuple[int, float]],
+) -> set[str]:
+    if not ranges:
+        return set()
+    consumer.assign(list(ranges))
+    for tp, (start, _end) in ranges.items():
+        consumer.seek(tp, start)
+    found: set[str] = set()
+    remaining = {tp: end for tp, (_start, end) in ranges.items()}
+    deadline = time.monotonic() + SCAN_TIMEOUT_SECONDS
+    while remaining:
+        if time.monotonic() > deadline:
+            msg = f"reading {len(remaining)} accepted partitions took over {SCAN_TIMEOUT_SECONDS}s"
+            raise TimeoutError(msg)
+        for tp, records in consumer.poll(timeout_ms=1000).items():
+            found.update(_forwarded(records, firsts))
+            if consumer.position(tp) >= remaining.get(tp, 0):
+                remaining.pop(tp, None)
+    return found
+
+
+def _forwarded(
+    records: list[ConsumerRecord], firsts: dict[tuple[str, int], tuple[int, float]]
+) -> set[str]:
+    found = set()
+    for record in records:
+        headers = dict(record.headers or ())
+        if SOURCE_HEADER not in headers or REPORT_ID_HEADER not in headers:
+            continue
+        topic, partition, offset = parse_source(headers[SOURCE_HEADER])
+        first = firsts.get((topic, partition))
+        if first is not None and offset >= first[0]:
+            found.add(headers[REPORT_ID_HEADER].decode())
+    return found

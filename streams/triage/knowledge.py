@@ -1,0 +1,399 @@
+"""Load the triage knowledge (rules.yaml) and compile it for a one-pass scan.
+
+The knowledge is data so that a fire-safety or anti-fraud officer can edit it without touching
+code. Mistakes in that file must not surface as a stack trace at classification time, so every
+check runs at load and fails with ``KnowledgeError("rules.yaml:LINE:COL: what is wrong")``,
+using the marks yaml keeps on every node.
+
+Compiled form: each word group gets one bit; every phrase maps to the OR of its groups' bits;
+all phrases go into one character trie (nested dicts), so the engine scans a report once,
+taking the longest phrase at each place, and combines groups with integer masks, never
+looping over phrases in Python. The few regular-expression patterns form one small regex.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+__all__ = [
+    "CODES",
+    "ROLE_GROUPS",
+    "SEVERITIES",
+    "CodeRules",
+    "Knowledge",
+    "KnowledgeError",
+    "Rule",
+    "load_knowledge",
+    "normalise_table",
+]
+
+CODES = (
+    "EBIKE_CHARGING",
+    "BLOCKED_EXIT",
+    "ILLEGAL_WIRING",
+    "FIRE_EQUIPMENT_FAILURE",
+    "TELECOM_FRAUD",
+)
+SEVERITIES = ("low", "medium", "high", "critical")
+# Groups whose meaning the engine implements (scopes, negation, fixes); rules.yaml must define them.
+ROLE_GROUPS = (
+    "sentence_break",
+    "clause_break",
+    "topic_shift",
+    "not_found",
+    "absence",
+    "lack",
+    "advice",
+    "ok_status",
+    "context",
+    "found",
+    "fix_done",
+    "fix_verb",
+    "done",
+    "spot",
+    "order",
+    "historic",
+    "recurrence",
+    "unfixed",
+)
+# Content groups the engine itself refers to (missing equipment, night from the report time).
+ENGINE_GROUPS = ("equipment", "failure", "night", "fraud_topic")
+_TOP_KEYS = {
+    "version",
+    "night_hours",
+    "characters",
+    "words",
+    "patterns",
+    "report_wide",
+    "codes",
+    "fraud_types",
+}
+_GROUP_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class KnowledgeError(ValueError):
+    """rules.yaml is malformed; the message starts with ``file:line:column``."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A condition on word groups: all of ``all_bits`` present, none of ``none_bits``.
+
+    ``clause_bits`` must also meet inside one clause; ``within_clause`` checks all in one clause.
+    """
+
+    all_bits: int
+    none_bits: int
+    within_clause: bool = False
+    severity: str = ""
+    clause_bits: int = 0
+    need: int = 0  # all_bits | clause_bits: a quick necessary condition
+
+    def holds(self, mask: int) -> bool:
+        """Tell whether a mask of present groups satisfies the rule."""
+        return mask & self.all_bits == self.all_bits and not mask & self.none_bits
+
+
+@dataclass(frozen=True)
+class CodeRules:
+    """How one finding code is triggered and graded."""
+
+    code: str
+    report_scope: bool
+    fixable: bool
+    triggers: tuple[Rule, ...]
+    severity: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything the engine needs, compiled."""
+
+    table: dict[int, str]
+    trie: dict[str, Any]
+    pattern: re.Pattern[str] | None
+    phrase_bits: dict[str, int]
+    pattern_bits: dict[str, int]
+    bits: dict[str, int]
+    codes: tuple[CodeRules, ...]
+    fraud_types: tuple[tuple[str, int], ...]
+    night_hours: frozenset[int]
+    report_wide: int
+
+
+def load_knowledge(path: Path) -> Knowledge:
+    """Read, validate and compile a rules file.
+
+    Raises:
+        KnowledgeError: with the file, line and column of the first problem found.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
+        msg = f"{where}: {exc.problem}"
+        raise KnowledgeError(msg) from exc
+    return _Compiler(path.name).compile(root)
+
+
+def normalise_table(pairs: dict[str, str]) -> dict[int, str]:
+    """Build the one-char-for-one-char table: full-width to half-width, ASCII lowercase, extras.
+
+    Length-preserving on purpose: evidence offsets found in the normalised text are then valid
+    in the original text.
+    """
+    table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+    table[0x3000] = " "
+    table.update({code: chr(code + 32) for code in range(ord("A"), ord("Z") + 1)})
+    table.update({ord(src): dst for src, dst in pairs.items()})
+    return {k: v.lower() for k, v in table.items()}
+
+
+class _Compiler:
+    """Walk the yaml node tree, checking as it goes, and build ``Knowledge``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.bits: dict[str, int] = {}
+
+    def fail(self, node: Node, problem: str) -> KnowledgeError:
+        """Make an error that points at a node's line and column."""
+        mark = node.start_mark
+        return KnowledgeError(f"{self.name}:{mark.line + 1}:{mark.column + 1}: {problem}")
+
+    def compile(self, root: Node | None) -> Knowledge:
+        """Check the whole file, then assemble the compiled knowledge."""
+        if root is None:
+            msg = f"{self.name}: the file is empty"
+            raise KnowledgeError(msg)
+        top = self.mapping(root, "the file")
+        self.check_keys(root, top, "the file", _TOP_KEYS, _TOP_KEYS - {"patterns", "report_wide"})
+        table = normalise_table(self.characters(top["characters"]))
+        words = self.words(top["words"], top["fraud_types"], table)
+        patterns = self.patterns(top.get("patterns"))
+        codes = tuple(self.code(name, node) for name, node in self.items(top["codes"], "codes"))
+        return Knowledge(
+            table=table,
+            trie=_trie(words),
+            pattern=_combined_pattern(patterns),
+            phrase_bits=words,
+            pattern_bits={f"p{i}": bits for i, (_, bits) in enumerate(patterns)},
+            bits=dict(self.bits),
+            codes=codes,
+            fraud_types=self.fraud_type_bits(top["fraud_types"]),
+            night_hours=self.hours(top["night_hours"]),
+            report_wide=self.mask(top.get("report_wide"), "report_wide"),
+        )
+
+    # -- node helpers -------------------------------------------------------------------------
+
+    def mapping(self, node: Node, what: str) -> dict[str, Node]:
+        """Return a mapping node's children by key, refusing duplicate keys yaml would hide."""
+        return dict(self.items(node, what))
+
+    def items(self, node: Node, what: str) -> Iterator[tuple[str, Node]]:
+        """Yield a mapping's (key, value node) pairs in file order."""
+        if not isinstance(node, MappingNode):
+            raise self.fail(node, f"{what} must be a mapping (key: value)")
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = self.scalar(key, f"a key in {what}")
+            if name in seen:
+                raise self.fail(key, f"{name!r} appears twice in {what}")
+            seen.add(name)
+            yield name, value
+
+    def scalar(self, node: Node, what: str) -> str:
+        """Return a scalar's text, refusing lists, mappings and empty values."""
+        if not isinstance(node, ScalarNode) or node.value == "":
+            raise self.fail(node, f"{what} must be a non-empty text value")
+        return str(node.value)
+
+    def strings(self, node: Node, what: str) -> list[tuple[str, Node]]:
+        """Return a list of texts with their nodes (for errors pointing at one item)."""
+        if not isinstance(node, SequenceNode):
+            raise self.fail(node, f"{what} must be a list (lines starting with '- ')")
+        return [(self.scalar(item, f"an item of {what}"), item) for item in node.value]
+
+    def check_keys(
+        self, node: Node, found: dict[str, Node], what: str, known: set[str], needed: set[str]
+    ) -> None:
+        """Refuse unknown keys (typos) and missing required ones."""
+        for key, value in found.items():
+            if key not in known:
+                raise self.fail(value, f"unknown key {key!r} in {what}; known: {sorted(known)}")
+        missing = sorted(needed - set(found))
+        if missing:
+            raise self.fail(node, f"{what} lacks {', '.join(missing)}")
+
+    # -- sections -----------------------------------------------------------------------------
+
+    def characters(self, node: Node) -> dict[str, str]:
+        """Read 'characters' sub-mappings: each key's characters become the value's, in order."""
+        pairs: dict[str, str] = {}
+        for section, body in self.items(node, "characters"):
+            for src, dst_node in self.items(body, f"characters.{section}"):
+                dst = self.scalar(dst_node, f"characters.{section}.{src}")
+                if len(src) != len(dst):
+                    problem = f"{src!r} has {len(src)} characters but {dst!r} has {len(dst)}"
+                    raise self.fail(dst_node, problem)
+                pairs.update(zip(src, dst, strict=True))
+        return pairs
+
+    def words(self, node: Node, types: Node, table: dict[int, str]) -> dict[str, int]:
+        """Give each word group a bit and map every (normalised) phrase to its groups' bits."""
+        phrases: dict[str, int] = {}
+        groups = list(self.items(node, "words"))
+        groups += [(f"type:{name}", body) for name, body in self.items(types, "fraud_types")]
+        for group, body in groups:
+            if not group.startswith("type:") and not _GROUP_NAME.fullmatch(group):
+                raise self.fail(body, f"group name {group!r}: use lowercase letters and _")
+            bit = self.new_bit(group)
+            if group.startswith("type:"):
+                bit |= self.new_bit("fraud_topic")
+            for phrase, _ in self.strings(body, f"words.{group}"):
+                key = phrase.translate(table)  # written traditional or simplified
+                phrases[key] = phrases.get(key, 0) | bit
+        self.require(node)
+        return phrases
+
+    def require(self, node: Node) -> None:
+        """Make sure the groups the engine implements are all defined."""
+        missing = [g for g in (*ROLE_GROUPS, *ENGINE_GROUPS) if g not in self.bits]
+        if missing:
+            raise self.fail(node, f"words lacks the groups the engine needs: {missing}")
+
+    def new_bit(self, group: str) -> int:
+        """Return a group's bit, allocating the next one on first use."""
+        if group not in self.bits:
+            self.bits[group] = 1 << len(self.bits)
+        return self.bits[group]
+
+    def patterns(self, node: Node | None) -> list[tuple[str, int]]:
+        """Compile 'patterns' (group: [regex, ...]) for things a word list cannot enumerate."""
+        found: list[tuple[str, int]] = []
+        for group, body in self.items(node, "patterns") if node is not None else ():
+            bit = self.group_bit(group, body)
+            for regex, item in self.strings(body, f"patterns.{group}"):
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    raise self.fail(item, f"bad regular expression: {exc}") from exc
+                found.append((regex, bit))
+        return found
+
+    def group_bit(self, group: str, node: Node) -> int:
+        """Return the bit of a group that must already be defined under 'words'."""
+        if group not in self.bits:
+            raise self.fail(node, f"unknown word group {group!r}; define it under 'words'")
+        return self.bits[group]
+
+    def mask(self, node: Node | None, what: str) -> int:
+        """OR the bits of a list of group names."""
+        if node is None:
+            return 0
+        mask = 0
+        for group, item in self.strings(node, what):
+            mask |= self.group_bit(group, item)
+        return mask
+
+    def hours(self, node: Node) -> frozenset[int]:
+        """Read the local hours (0-23) that count as night."""
+        hours = set()
+        for value, item in self.strings(node, "night_hours"):
+            if not value.isdigit() or int(value) > 23:
+                raise self.fail(item, f"night hour {value!r} must be a whole number 0..23")
+            hours.add(int(value))
+        return frozenset(hours)
+
+    def code(self, name: str, node: Node) -> CodeRules:
+        """Read one code's scope, triggers and severity ladder."""
+        known = {"scope", "fixable", "triggers", "severity"}
+        body = self.mapping(node, f"codes.{name}")
+        self.check_keys(node, body, f"codes.{name}", known, {"triggers", "severity"})
+        if name not in CODES:
+            raise self.fail(node, f"unknown finding code {name!r}; known: {list(CODES)}")
+        scope = self.choice(body.get("scope"), ("segment", "report"), "scope")
+        return CodeRules(
+            code=name,
+            report_scope=scope == "report",
+            fixable=self.choice(body.get("fixable"), ("true", "false"), "fixable") == "true",
+            triggers=self.rules(body["triggers"], f"codes.{name}.triggers", severity=False),
+            severity=self.ladder(body["severity"], f"codes.{name}.severity"),
+        )
+
+    def choice(self, node: Node | None, allowed: tuple[str, ...], what: str) -> str:
+        """Read an optional one-of value (the first allowed value is the default)."""
+        if node is None:
+            return allowed[0]
+        value = self.scalar(node, what).lower()
+        if value not in allowed:
+            raise self.fail(node, f"{what} must be one of {list(allowed)}, not {value!r}")
+        return value
+
+    def rules(self, node: Node, what: str, *, severity: bool) -> tuple[Rule, ...]:
+        """Read a list of {all: [...], none: [...], within: clause} conditions."""
+        if not isinstance(node, SequenceNode) or not node.value:
+            raise self.fail(node, f"{what} must be a non-empty list")
+        rules = tuple(self.rule(item, what, severity=severity) for item in node.value)
+        for rule, item in zip(rules, node.value, strict=True):
+            if not severity and not rule.all_bits | rule.clause_bits:
+                raise self.fail(item, f"a rule of {what} needs 'all' or 'clause' groups")
+        return rules
+
+    def rule(self, node: Node, what: str, *, severity: bool) -> Rule:
+        """Read one condition, checking every group name it uses."""
+        body = self.mapping(node, what)
+        known = {"all", "none", "within", "clause"} | ({"level"} if severity else set())
+        needed = {"level"} if severity else set()
+        self.check_keys(node, body, what, known, needed)
+        within = self.choice(body.get("within"), ("segment", "clause"), "within")
+        level = self.choice(body["level"], SEVERITIES, "level") if severity else ""
+        all_bits = self.mask(body.get("all"), f"{what}.all")
+        clause_bits = self.mask(body.get("clause"), f"{what}.clause")
+        return Rule(
+            all_bits=all_bits,
+            none_bits=self.mask(body.get("none"), f"{what}.none"),
+            within_clause=within == "clause",
+            severity=level,
+            clause_bits=clause_bits,
+            need=all_bits | clause_bits,
+        )
+
+    def ladder(self, node: Node, what: str) -> tuple[Rule, ...]:
+        """Read severity rules; the last must be unconditional so every finding gets a level."""
+        rules = self.rules(node, what, severity=True)
+        if rules[-1].all_bits or rules[-1].none_bits or rules[-1].clause_bits:
+            raise self.fail(node.value[-1], f"the last rule of {what} must have no conditions")
+        return rules
+
+    def fraud_type_bits(self, node: Node) -> tuple[tuple[str, int], ...]:
+        """List the fraud types in file order (earlier wins a tie) with their bits."""
+        return tuple((name, self.bits[f"type:{name}"]) for name, _ in self.items(node, "types"))
+
+
+def _combined_pattern(patterns: list[tuple[str, int]]) -> re.Pattern[str] | None:
+    """One regex of the explicit patterns, each named p0, p1... to find its group."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?P<p{i}>{regex})" for i, (regex, _) in enumerate(patterns)))
+
+
+def _trie(phrases: dict[str, int]) -> dict[str, Any]:
+    """Nest the phrases char by char; key "" of a node holds the bits of a phrase ending there."""
+    root: dict[str, Any] = {}
+    for phrase, bits in phrases.items():
+        node = root
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = bits
+    return root

@@ -1,0 +1,106 @@
+"""Intake against the real broker: everything accepted once, every bad input answered."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+
+import pytest
+from kafka import KafkaProducer
+
+from schemas import accepted_report_adapter, dead_letter_adapter
+from streams.publish import publish_lines
+from streams.readback import read_topic
+from streams.sample import make_sample
+
+from .conftest import Pipeline, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def accepted_ids(pipeline: Pipeline) -> Counter[str]:
+    s = pipeline.settings
+    return Counter(
+        accepted_report_adapter.validate_json(r.value).report_id
+        for r in read_topic(s.kafka.bootstrap_list, s.topics.accepted, idle_timeout_ms=2000)
+    )
+
+
+def dead_letters(pipeline: Pipeline):
+    s = pipeline.settings
+    return [
+        dead_letter_adapter.validate_json(r.value)
+        for r in read_topic(s.kafka.bootstrap_list, s.topics.dlq, idle_timeout_ms=2000)
+    ]
+
+
+def total(pipeline: Pipeline, topic: str) -> int:
+    return sum(pipeline.end_offsets(topic).values())
+
+
+def send_unkeyed(pipeline: Pipeline, reports: list[dict[str, object]]) -> None:
+    """Publish as a careless app would: keyed by grid, or not keyed at all."""
+    producer = KafkaProducer(bootstrap_servers=pipeline.settings.kafka.bootstrap_list, acks="all")
+    for i, report in enumerate(reports):
+        key = None if i % 2 else str(report["grid_id"]).encode()
+        producer.send(pipeline.settings.topics.reports, key=key, value=json.dumps(report).encode())
+    producer.flush()
+    producer.close()
+
+
+def test_valid_invalid_and_retried_reports(pipeline, start_worker):
+    sample = make_sample(1000, 100, 50, seed=7)
+    careless = make_sample(40, 0, 0, seed=8, prefix="careless").valid
+    summary = publish_lines(pipeline.settings, sample.lines(random.Random(7)), progress=False)
+    assert (summary.sent, summary.failed) == (1150, 0)
+    send_unkeyed(pipeline, careless + careless[:10])  # 10 careless retries, differently keyed
+
+    worker = start_worker()
+    s = pipeline.settings
+    wait_for(lambda: total(pipeline, s.topics.accepted) >= 1040, 90, worker._died)
+    wait_for(lambda: total(pipeline, s.topics.dlq) >= 100, 30, worker._died)
+    wait_for(pipeline.drained, 30, worker._died)
+
+    ids = accepted_ids(pipeline)
+    expected = {str(r["report_id"]) for r in sample.valid + careless}
+    assert set(ids) == expected
+    assert max(ids.values()) == 1, "a report was forwarded twice"
+
+    letters = dead_letters(pipeline)
+    expected_kinds = Counter(b.kind for b in sample.bad)
+    kind_of_payload = {b.raw: b.kind for b in sample.bad}
+    assert len(letters) == 100
+    assert Counter(x.error_kind for x in letters) == expected_kinds
+    assert all(kind_of_payload[x.original()] == x.error_kind for x in letters)
+    assert len(expected_kinds) >= 12
+    assert all(x.reason and x.source_topic == s.topics.reports for x in letters)
+    assert worker.metric("grid_reports_duplicate_total") == 60
+    assert worker.metric("grid_reports_rekeyed_total") == 50
+
+
+def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, start_worker):
+    sample = make_sample(20_000, 0, 2_000, seed=11)
+    publish_lines(pipeline.settings, sample.lines(random.Random(11)), progress=False)
+    s = pipeline.settings
+
+    first = start_worker()
+    wait_for(lambda: total(pipeline, s.topics.accepted) >= 4_000, 90, first._died, 0.05)
+    first.kill()
+    killed_at = total(pipeline, s.topics.accepted)
+    assert killed_at < 20_000, "the worker finished before it could be killed"
+
+    second = start_worker(first.instance_id, first.port)  # the same member, restarted
+    wait_for(lambda: total(pipeline, s.topics.accepted) >= 20_000, 120, second._died)
+    wait_for(pipeline.drained, 60, second._died)
+    # Retries that arrive after the restart are still recognised from the recovered table.
+    publish_lines(
+        pipeline.settings, (json.dumps(r).encode() for r in sample.valid[:500]), progress=False
+    )
+    wait_for(pipeline.drained, 60, second._died)
+
+    assert second.metric("grid_reports_reconciled_total") > 0, "nothing was read back"
+    ids = accepted_ids(pipeline)
+    assert len(ids) == 20_000
+    duplicates = {rid: n for rid, n in ids.items() if n > 1}
+    assert duplicates == {}, f"{len(duplicates)} reports forwarded twice after SIGKILL"

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from streams.triage import Triage, TriageEngine, load_engine
+
+NINGBO = timezone(timedelta(hours=8))
+
+
+@pytest.fixture(scope="session")
+def engine() -> TriageEngine:
+    return load_engine()
+
+
+@pytest.fixture
+def classify(engine: TriageEngine) -> Callable[..., Triage]:
+    """classify(text, hour=None, **kw): the engine with an optional Ningbo-local report hour."""
+
+    def run(text: str, hour: int | None = None, **kw: Any) -> Triage:
+        at = datetime(2025, 11, 3, hour, 5, tzinfo=NINGBO) if hour is not None else None
+        return engine.classify(text, reported_at=at, **kw)
+
+    return run
+
+
+def codes(t: Triage) -> set[str]:
+    return {f.code for f in t.findings}
