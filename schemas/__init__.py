@@ -1,6 +1,13 @@
 """Event schemas of gridwatch: the wire contract apps publish to, and what we emit."""
 
 from schemas.dead_letter import DeadLetterV1, ErrorKind, FieldError, dead_letter_adapter
+from schemas.findings import (
+    FINDING_CODES,
+    SEVERITIES,
+    FindingsEventV1,
+    FindingV1,
+    findings_event_adapter,
+)
 from schemas.grid_report import (
     CHANNELS,
     DISTRICTS,
@@ -18,6 +25,11 @@ from schemas.pii import mask_phone, mask_pii_text
 
 __all__ = [
     "CHANNELS",
+    "FINDING_CODES",
+    "SEVERITIES",
+    "FindingV1",
+    "FindingsEventV1",
+    "findings_event_adapter",
     "DISTRICTS",
     "MAX_PAYLOAD_BYTES",
     "PLACE_TYPES",

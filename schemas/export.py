@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from schemas.dead_letter import DeadLetterV1
+from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1
 
 __all__ = ["SCHEMA_DIR", "main", "rendered_schemas"]
@@ -21,6 +22,7 @@ _MODELS: dict[str, type] = {
     "grid_report.v1.schema.json": GridReportV1,
     "accepted_report.v1.schema.json": AcceptedReportV1,
     "dead_letter.v1.schema.json": DeadLetterV1,
+    "findings_event.v1.schema.json": FindingsEventV1,
 }
 
 

@@ -44,6 +44,7 @@ def _worker(args: argparse.Namespace) -> int:
     check_environment()
     create_topics(settings)  # ours, with our configs, before Faust would declare them bare
     import streams.intake  # noqa: F401 - registers the intake agent on the app
+    import streams.triage.agent  # noqa: F401 - registers the triage agent
 
     sys.argv = ["gridwatch", "worker", "--loglevel", settings.log_level]
     app.main()

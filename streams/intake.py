@@ -12,8 +12,6 @@ is not is re-sent once through ``grid.reports.rekey`` keyed by it.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator, Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,13 +25,9 @@ from schemas.dead_letter import DeadLetterV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
 from streams.app import app, metrics, settings
 from streams.errors import InvalidReport
-from streams.reconcile import (
-    REPORT_ID_HEADER,
-    SOURCE_HEADER,
-    forwarded_since_commit,
-    source_header,
-)
-from streams.validation import dead_letter_for, parse_report
+from streams.reconcile import REPORT_ID_HEADER, SOURCE_HEADER, ReadBack, source_header
+from streams.topics import accepted_topic, rekey_topic, reports_topic, send_dead_letter
+from streams.validation import dead_letter_for, internal_error, parse_report
 
 __all__ = [
     "DeadLetter",
@@ -107,21 +101,6 @@ def route(
     return Forward(report.accepted(source))
 
 
-def internal_error(
-    exc: Exception, raw: bytes, key: bytes | None, source: IntakeSource
-) -> DeadLetter:
-    """The dead letter for a failure of ours: the exception's type, not its text (may hold PII)."""
-    error = InvalidReport("internal_error", f"processing failed: {type(exc).__name__}")
-    return DeadLetter(dead_letter_for(error, raw, key, source, source.received_at))
-
-
-reports_topic = app.topic(
-    settings.topics.reports, settings.topics.rekey, value_type=bytes, key_type=bytes
-)
-rekey_topic = app.topic(settings.topics.rekey, value_type=bytes, key_type=bytes)
-accepted_topic = app.topic(settings.topics.accepted, value_type=bytes, key_type=bytes)
-dlq_topic = app.topic(settings.topics.dlq, value_type=bytes, key_type=bytes)
-
 # report_id -> [partition, offset] of the message that was accepted; survives restarts in its
 # changelog topic, so a retry after a restart is still recognised.
 seen_reports = app.Table(
@@ -131,36 +110,7 @@ seen_reports = app.Table(
 )
 
 
-log = logging.getLogger(__name__)
-
-
-class ReadBack:
-    """Report ids an earlier owner forwarded but did not commit, read back at assignment."""
-
-    def __init__(self) -> None:
-        self.forwarded: set[str] = set()
-        self.done = asyncio.Event()
-        self.done.set()
-
-    async def on_assigned(self, assigned: set[faust.types.TP]) -> None:
-        """Read back before any message of the new partitions is processed; retry until done."""
-        self.done.clear()
-        sources = sorted((tp.topic, tp.partition) for tp in assigned if tp.topic in _SOURCES)
-        while True:
-            try:
-                self.forwarded = await asyncio.to_thread(
-                    forwarded_since_commit,
-                    settings.kafka.bootstrap_list,
-                    settings.app_id,
-                    settings.topics.accepted,
-                    sources,
-                )
-                break
-            except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting
-                log.warning("reading back accepted reports failed (%s); retrying", exc)
-                await asyncio.sleep(2)
-        metrics.reports_reconciled.inc(len(self.forwarded))
-        self.done.set()
+read_back = ReadBack((settings.topics.reports, settings.topics.rekey), settings.topics.accepted)
 
 
 class Seen:
@@ -170,8 +120,6 @@ class Seen:
         return report_id in seen_reports or report_id in read_back.forwarded
 
 
-_SOURCES = (settings.topics.reports, settings.topics.rekey)
-read_back = ReadBack()
 seen = Seen()
 
 
@@ -179,7 +127,8 @@ seen = Seen()
 async def _read_back_on_assignment(
     sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any
 ) -> None:
-    await read_back.on_assigned(args[0])  # Faust sends (app, assigned_partitions)
+    await read_back.on_assigned(args[0], settings.kafka.bootstrap_list, settings.app_id)
+    metrics.reports_reconciled.inc(len(read_back.forwarded))
 
 
 @app.agent(reports_topic)
@@ -214,7 +163,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
         )
         await deliver(outcome, raw, source)
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
-        await deliver(internal_error(exc, raw, message.key, source), raw, source)
+        await send_dead_letter(internal_error(exc, raw, message.key, source))
 
 
 async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
@@ -237,5 +186,4 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
             await rekey_topic.send(key=report_id.encode(), value=raw)
             metrics.reports_rekeyed.inc()
         case DeadLetter(letter):
-            await dlq_topic.send(key=None, value=letter.model_dump_json().encode())
-            metrics.reports_invalid.labels(letter.error_kind).inc()
+            await send_dead_letter(letter)

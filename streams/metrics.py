@@ -38,6 +38,8 @@ class GridMetrics:
     reports_duplicate: Counter
     reports_rekeyed: Counter
     reports_reconciled: Counter
+    reports_triaged: Counter
+    findings: Counter
     intake_seconds: Histogram
 
     @classmethod
@@ -71,6 +73,18 @@ class GridMetrics:
             reports_reconciled=Counter(
                 "grid_reports_reconciled_total",
                 "Reports found already forwarded by a previous owner of a partition (crash).",
+                registry=registry,
+            ),
+            reports_triaged=Counter(
+                "grid_reports_triaged_total",
+                "Accepted reports classified, by highest severity ('none': no finding).",
+                ["severity"],
+                registry=registry,
+            ),
+            findings=Counter(
+                "grid_findings_total",
+                "Findings by district, code and severity (10 x 5 x 4 series at most).",
+                ["district", "code", "severity"],
                 registry=registry,
             ),
             intake_seconds=Histogram(

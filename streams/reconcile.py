@@ -18,7 +18,10 @@ without their source offsets, and a SIGKILL duplicated every forward since the l
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Iterable
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
@@ -26,6 +29,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 __all__ = [
     "REPORT_ID_HEADER",
+    "ReadBack",
     "SKEW_MARGIN_SECONDS",
     "SOURCE_HEADER",
     "forwarded_since_commit",
@@ -33,11 +37,45 @@ __all__ = [
     "source_header",
 ]
 
+log = logging.getLogger(__name__)
+
 SOURCE_HEADER = "gw-source"
 REPORT_ID_HEADER = "gw-report-id"
 # Broker clocks of one cluster are NTP-synchronised; a minute covers any sane skew.
 SKEW_MARGIN_SECONDS = 60.0
 SCAN_TIMEOUT_SECONDS = 120.0
+
+
+class ReadBack:
+    """One stage's read-back: what it forwarded from its sources to ``output`` uncommitted.
+
+    ``on_assigned`` runs while Faust assigns partitions (before their messages flow); the
+    stage's agent waits on ``done`` and treats ids in ``forwarded`` as already handled.
+    """
+
+    def __init__(self, sources: tuple[str, ...], output: str) -> None:
+        self.sources = sources
+        self.output = output
+        self.forwarded: set[str] = set()
+        self.done = asyncio.Event()
+        self.done.set()
+
+    async def on_assigned(
+        self, assigned: Iterable[TopicPartition], bootstrap: list[str], group: str
+    ) -> None:
+        """Read back; retried until it succeeds, since going on without it could duplicate."""
+        self.done.clear()
+        mine = sorted((tp.topic, tp.partition) for tp in assigned if tp.topic in self.sources)
+        while True:
+            try:
+                self.forwarded = await asyncio.to_thread(
+                    forwarded_since_commit, bootstrap, group, self.output, mine
+                )
+                break
+            except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting
+                log.warning("reading back %s failed (%r); retrying", self.output, exc)
+                await asyncio.sleep(2)
+        self.done.set()
 
 
 def source_header(topic: str, partition: int, offset: int) -> bytes:

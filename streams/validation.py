@@ -17,7 +17,7 @@ from schemas.dead_letter import DeadLetterV1, ErrorKind, FieldError
 from schemas.grid_report import MAX_PAYLOAD_BYTES, GridReportV1, IntakeSource, grid_report_adapter
 from streams.errors import InvalidReport
 
-__all__ = ["dead_letter_for", "field_errors", "parse_report", "report_id_of"]
+__all__ = ["dead_letter_for", "field_errors", "internal_error", "parse_report", "report_id_of"]
 
 # When a message breaks several rules, the kind that names the cause wins: a wrong
 # schema_version explains every other error, a missing field explains less.
@@ -134,3 +134,11 @@ def dead_letter_for(
         report_id=None if error.kind == "too_large" else report_id_of(raw),
         dead_lettered_at=now,
     )
+
+
+def internal_error(
+    exc: Exception, raw: bytes, key: bytes | None, source: IntakeSource
+) -> DeadLetterV1:
+    """The dead letter for a failure of ours: the exception's type, not its text (may hold PII)."""
+    error = InvalidReport("internal_error", f"processing failed: {type(exc).__name__}")
+    return dead_letter_for(error, raw, key, source, source.received_at)

@@ -168,6 +168,14 @@ class Worker:
                 return float(line.split()[1])
         return 0.0
 
+    def metric_sum(self, name: str) -> float:
+        """The sum of every labelled sample of one metric."""
+        return sum(
+            float(line.split()[-1])
+            for line in self.metrics().splitlines()
+            if line.startswith(name + "{")
+        )
+
     def wait_ready(self, timeout: float = 60) -> None:
         """Until /metrics answers; fail with the log tail if the process dies."""
         wait_for(lambda: bool(self.metrics()), timeout, self._died)

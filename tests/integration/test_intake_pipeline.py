@@ -9,12 +9,18 @@ from collections import Counter
 import pytest
 from kafka import KafkaProducer
 
-from schemas import accepted_report_adapter, dead_letter_adapter
+from schemas import accepted_report_adapter, dead_letter_adapter, findings_event_adapter
 from streams.publish import publish_lines
 from streams.readback import read_topic
 from streams.sample import make_sample
+from streams.triage import load_engine
 
 from .conftest import Pipeline, wait_for
+
+
+def classify_text(text: str):
+    return load_engine().classify(text).findings
+
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +31,14 @@ def accepted_ids(pipeline: Pipeline) -> Counter[str]:
         accepted_report_adapter.validate_json(r.value).report_id
         for r in read_topic(s.kafka.bootstrap_list, s.topics.accepted, idle_timeout_ms=2000)
     )
+
+
+def findings(pipeline: Pipeline):
+    s = pipeline.settings
+    return [
+        findings_event_adapter.validate_json(r.value)
+        for r in read_topic(s.kafka.bootstrap_list, s.topics.findings, idle_timeout_ms=2000)
+    ]
 
 
 def dead_letters(pipeline: Pipeline):
@@ -78,6 +92,16 @@ def test_valid_invalid_and_retried_reports(pipeline, start_worker):
     assert worker.metric("grid_reports_duplicate_total") == 60
     assert worker.metric("grid_reports_rekeyed_total") == 50
 
+    wait_for(lambda: total(pipeline, s.topics.findings) >= 1040, 60, worker._died)
+    events = findings(pipeline)
+    assert sorted(e.report_id for e in events) == sorted(expected)
+    expected_codes = Counter(
+        f.code for r in sample.valid + careless for f in classify_text(str(r["text"]))
+    )
+    assert Counter(f.code for e in events for f in e.findings) == expected_codes
+    assert sum(expected_codes.values()) > 300, "the sample should carry many hazards"
+    assert worker.metric_sum("grid_findings_total") == sum(expected_codes.values())
+
 
 def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, start_worker):
     sample = make_sample(20_000, 0, 2_000, seed=11)
@@ -104,3 +128,8 @@ def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, s
     assert len(ids) == 20_000
     duplicates = {rid: n for rid, n in ids.items() if n > 1}
     assert duplicates == {}, f"{len(duplicates)} reports forwarded twice after SIGKILL"
+
+    wait_for(lambda: total(pipeline, s.topics.findings) >= 20_000, 60, second._died)
+    triaged = Counter(e.report_id for e in findings(pipeline))
+    assert len(triaged) == 20_000
+    assert max(triaged.values()) == 1, "a findings event was emitted twice after SIGKILL"

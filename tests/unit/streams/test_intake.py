@@ -6,7 +6,7 @@ import pytest
 from aiokafka.partitioner import murmur2
 
 from schemas import IntakeSource, accepted_report_adapter, dead_letter_adapter
-from streams import intake
+from streams import intake, topics
 from streams.app import app
 from streams.intake import DeadLetter, Duplicate, Forward, Rekey, owns_report_id, route
 from streams.validation import parse_report
@@ -97,9 +97,9 @@ def test_app():
 def sends():
     mocks = {name: AsyncMock() for name in ("accepted_topic", "dlq_topic", "rekey_topic")}
     with (
-        patch.object(intake.accepted_topic, "send", mocks["accepted_topic"]),
-        patch.object(intake.dlq_topic, "send", mocks["dlq_topic"]),
-        patch.object(intake.rekey_topic, "send", mocks["rekey_topic"]),
+        patch.object(topics.accepted_topic, "send", mocks["accepted_topic"]),
+        patch.object(topics.dlq_topic, "send", mocks["dlq_topic"]),
+        patch.object(topics.rekey_topic, "send", mocks["rekey_topic"]),
     ):
         yield mocks
 
