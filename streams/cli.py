@@ -87,6 +87,23 @@ def _accepted_count(args: argparse.Namespace) -> int:
     return 0
 
 
+def _findings_count(args: argparse.Namespace) -> int:
+    from schemas.findings import findings_event_adapter
+    from streams.readback import read_topic
+
+    settings = Settings()
+    counts: Counter[tuple[str, str]] = Counter()
+    reports = 0
+    for record in read_topic(settings.kafka.bootstrap_list, settings.topics.findings):
+        reports += 1
+        event = findings_event_adapter.validate_json(record.value)
+        counts.update((f.code, f.severity) for f in event.findings)
+    print(f"{reports} reports triaged, {sum(counts.values())} findings")
+    for (code, severity), n in sorted(counts.items()):
+        print(f"  {code:<24} {severity:<9} {n}")
+    return 0
+
+
 def _sample(args: argparse.Namespace) -> int:
     from streams.sample import make_sample
 
@@ -127,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     accepted_sub = accepted.add_subparsers(dest="action", required=True)
     accepted_sub.add_parser("count", help="count accepted reports and duplicates").set_defaults(
         func=_accepted_count
+    )
+
+    findings = sub.add_parser("findings", help="triage findings")
+    findings_sub = findings.add_subparsers(dest="action", required=True)
+    findings_sub.add_parser("count", help="findings by code and severity").set_defaults(
+        func=_findings_count
     )
 
     sample = sub.add_parser("sample", help="write sample traffic (valid, retries, bad)")

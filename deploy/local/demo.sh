@@ -15,8 +15,9 @@ mkdir -p "$STATE"
 
 worker_alive() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
-metric() {  # metric NAME -> its value on the worker's /metrics (0 when absent)
-  curl -sf "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print int($2); f=1} END {if (!f) print 0}'
+metric() {  # metric NAME -> the sum of its samples on the worker's /metrics (0 when absent)
+  curl -sf "http://127.0.0.1:$PORT/metrics" |
+    awk -v m="$1" 'index($1, m) == 1 && substr($1, length(m) + 1, 1) ~ /^[{]?$/ {s += $NF} END {print int(s)}'
 }
 
 if [[ "${1:-}" == "stop" ]]; then
@@ -47,16 +48,20 @@ $BIN/gridwatch sample --out "$sample" --prefix "demo-$(date +%Y%m%d%H%M%S)"
 before=$(metric grid_reports_received_total)
 $BIN/gridwatch publish "$sample"
 expected=$((before + $(grep -c . "$sample")))
-for _ in $(seq 1 60); do
-  [[ "$(metric grid_reports_received_total)" -ge "$expected" ]] && break
+for _ in $(seq 1 60); do  # intake has read everything, and triage has caught up with it
+  [[ "$(metric grid_reports_received_total)" -ge "$expected" ]] &&
+    [[ "$(metric grid_reports_triaged_total)" -ge "$(metric grid_reports_accepted_total)" ]] && break
   sleep 1
 done
 
 echo "== what the worker counted (http://127.0.0.1:$PORT/metrics)"
-curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E '^grid_reports_(received|accepted|duplicate|rekeyed|invalid)_total' || true
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E '^grid_(reports_(received|accepted|duplicate|rekeyed|invalid|triaged)|findings)_total' || true
 
 echo "== accepted (grid.reports.accepted)"
 $BIN/gridwatch accepted count
+
+echo "== findings (grid.findings)"
+$BIN/gridwatch findings count
 
 echo "== dead letters (grid.reports.dlq), first 6 of them"
 $BIN/gridwatch dlq show --limit 6
@@ -68,5 +73,6 @@ Where to look:
   worker log     $LOG
   dead letters   .venv/bin/gridwatch dlq show
   accepted       .venv/bin/gridwatch accepted count
+  findings       .venv/bin/gridwatch findings count
 Stop the worker and the broker: make demo-stop
 MSG
