@@ -46,7 +46,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.rekey, n, 1, "reports re-sent keyed by report_id (internal)", True),
         TopicSpec(t.accepted, n, 30, "validated reports, personal data masked", True),
         TopicSpec(t.dlq, n, 30, "dead letters: reason + original bytes (personal data)"),
-        TopicSpec(t.findings, n, 30, "triage findings per report"),
+        TopicSpec(t.findings, n, 30, "triage findings per report", True),
     ]
 
 

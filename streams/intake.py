@@ -110,7 +110,11 @@ seen_reports = app.Table(
 )
 
 
-read_back = ReadBack((settings.topics.reports, settings.topics.rekey), settings.topics.accepted)
+read_back = ReadBack(
+    (settings.topics.reports, settings.topics.rekey),
+    settings.topics.accepted,
+    settings.kafka.partitions,
+)
 
 
 class Seen:
@@ -123,11 +127,11 @@ class Seen:
 seen = Seen()
 
 
-@app.on_partitions_assigned.connect
-async def _read_back_on_assignment(
+@app.on_partitions_revoked.connect
+async def _read_back_on_rebalance(
     sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any
 ) -> None:
-    await read_back.on_assigned(args[0], settings.kafka.bootstrap_list, settings.app_id)
+    await read_back.run(settings.kafka.bootstrap_list, settings.app_id)
     metrics.reports_reconciled.inc(len(read_back.forwarded))
 
 

@@ -5,11 +5,11 @@ offset leaves the forward on ``grid.reports.accepted`` while the message is read
 seen table cannot help (its changelog write may be lost in the same crash), so the output
 itself is the record. Every accepted message carries headers naming its report_id and the
 source message; the reports, rekey and accepted topics use broker time (LogAppendTime). A
-forward of source message *o* can only have happened after *o* was appended, so when
-partitions are assigned, before any of their messages is processed, the accepted records
-appended since the first uncommitted message (less a margin for clock skew between brokers)
-are read, and the report_ids forwarded from those partitions at or after their committed
-offsets are treated as seen.
+forward of source message *o* can only have happened after *o* was appended, so at every
+rebalance, before any message flows again, the output records appended since the first
+uncommitted source message (less a margin for clock skew between brokers) are read, and the
+report_ids forwarded from a source partition at or after its committed offset are treated as
+already forwarded.
 
 Faust's own ``exactly_once`` was tried and rejected: its transactional producer is chosen by
 the destination partition, so forwards to a topic keyed differently (by grid_id) committed
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
@@ -49,27 +48,26 @@ SCAN_TIMEOUT_SECONDS = 120.0
 class ReadBack:
     """One stage's read-back: what it forwarded from its sources to ``output`` uncommitted.
 
-    ``on_assigned`` runs while Faust assigns partitions (before their messages flow); the
-    stage's agent waits on ``done`` and treats ids in ``forwarded`` as already handled.
+    It runs when a rebalance begins (partitions revoked), for every partition of the
+    sources, before any partition is assigned: then no message flows, so the agent never
+    waits with a message in hand (Faust drops buffered messages when an agent stalls during
+    a rebalance). Offsets only grow, so the committed offsets read here are at or before
+    where the new owners will start: the read-back can only be a superset.
     """
 
-    def __init__(self, sources: tuple[str, ...], output: str) -> None:
-        self.sources = sources
+    def __init__(self, sources: tuple[str, ...], output: str, partitions: int) -> None:
+        self.sources = [(topic, p) for topic in sources for p in range(partitions)]
         self.output = output
         self.forwarded: set[str] = set()
         self.done = asyncio.Event()
-        self.done.set()
 
-    async def on_assigned(
-        self, assigned: Iterable[TopicPartition], bootstrap: list[str], group: str
-    ) -> None:
+    async def run(self, bootstrap: list[str], group: str) -> None:
         """Read back; retried until it succeeds, since going on without it could duplicate."""
         self.done.clear()
-        mine = sorted((tp.topic, tp.partition) for tp in assigned if tp.topic in self.sources)
         while True:
             try:
                 self.forwarded = await asyncio.to_thread(
-                    forwarded_since_commit, bootstrap, group, self.output, mine
+                    forwarded_since_commit, bootstrap, group, self.output, self.sources
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting

@@ -57,14 +57,16 @@ def classify(report: AcceptedReportV1) -> Triage:
     )
 
 
-read_back = ReadBack((settings.topics.accepted,), settings.topics.findings)
+read_back = ReadBack(
+    (settings.topics.accepted,), settings.topics.findings, settings.kafka.partitions
+)
 
 
-@app.on_partitions_assigned.connect
-async def _read_back_on_assignment(
+@app.on_partitions_revoked.connect
+async def _read_back_on_rebalance(
     sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any
 ) -> None:
-    await read_back.on_assigned(args[0], settings.kafka.bootstrap_list, settings.app_id)
+    await read_back.run(settings.kafka.bootstrap_list, settings.app_id)
 
 
 @app.agent(accepted_topic)

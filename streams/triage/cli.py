@@ -128,13 +128,29 @@ def _timestamp(value: object) -> datetime | None:
 
 
 def _classify(args: argparse.Namespace) -> int:
-    """Write one triage JSON line per usable input line."""
+    """Write one triage JSON line per usable input line.
+
+    A reader that stops early (``gridwatch classify … | head``) ends the output quietly, with
+    exit status 1 as the Python documentation advises, instead of a BrokenPipeError traceback.
+    """
     engine = load_engine(args.rules)
-    with _open(args.file) as stream:
-        for r in read_reports(stream, sys.stderr):
-            out = {"report_id": r.report_id, **_triage(engine, r).to_dict()}
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    try:
+        with _open(args.file) as stream:
+            for r in read_reports(stream, sys.stderr):
+                out = {"report_id": r.report_id, **_triage(engine, r).to_dict()}
+                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        sys.stdout.flush()  # a closed pipe shows here, not in the flush at exit
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -1,15 +1,21 @@
-"""The triage engine: one regex scan of a report, then word-group logic on integer masks.
+"""The triage engine: one scan of a report, then word-group logic on integer masks.
 
 Why this shape: classification must run at tens of thousands of reports per second on one core
-and explain itself. So the text is normalised char for char (offsets stay valid), scanned once by
-the compiled trie of all phrases in rules.yaml, and every later step works on a handful of
-tokens ``(start, end, bits)``:
+and explain itself. So the text is normalised char for char (offsets stay valid), scanned once
+with the character trie of all phrases in rules.yaml, and every later step works on a handful
+of tokens ``(start, end, bits)`` and on the OR of their bits:
 
-    text -> tokens -> sentences[clauses[tokens]]   split at punctuation and "但" etc.
-         -> negation inside each clause             "未发现…", "无…", "…畅通", "提醒不要…"
+    text -> clauses of tokens                       one scan, cut at punctuation, "但" etc.;
+                                                    a report whose words cannot meet any
+                                                    trigger (routine notes) stops here
+         -> sentences[clauses], each clause negated ("未发现…", "无…", "…畅通", "提醒不要…")
          -> publicity / drill sentences muted       unless something was actually found
          -> segments (clauses up to a fix, or "另…") each with fixed / fixed-earlier flags
          -> per code: first trigger rule that holds, then the first severity rule that holds
+
+A clause is ``(tokens, mask)``: the rules only look at masks, the tokens are kept for evidence.
+Small things are tuples, not objects, and each mask is computed once and passed along: at
+~30 µs a report, building a frozen object or re-OR-ing a list is a visible cost.
 
 ``category_hint`` and ``place_type`` are accepted but never decide: only the text does, since
 both are often wrong in real reports.
@@ -19,20 +25,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from streams.triage.knowledge import ROLE_GROUPS, SEVERITIES, CodeRules, Knowledge, Rule
 
 __all__ = ["Evidence", "Finding", "Triage", "TriageEngine"]
 
 Token = tuple[int, int, int]  # (start, end, bits of the word groups it belongs to)
+Clause = tuple[list[Token], int]  # (tokens, OR of their bits)
+Piece = tuple[list[Token], int, int]  # a clause as scanned, with the bits of the break after it
+Clauses = tuple[list[Clause], int]  # a sentence or part of one: (clauses, OR of their masks)
 _RANK = {level: i for i, level in enumerate(SEVERITIES)}
-_NINGBO = timezone(timedelta(hours=8))
+_NINGBO_OFFSET = timedelta(hours=8)
+_NINGBO = timezone(_NINGBO_OFFSET)
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """A phrase that contributed to a finding, with its offsets in the original text."""
+class Evidence(NamedTuple):
+    """A phrase that contributed to a finding, with its offsets in the original text.
+
+    A named tuple rather than a frozen dataclass: a report has several, and building a frozen
+    dataclass costs twice as much.
+    """
 
     phrase: str
     start: int
@@ -76,12 +89,10 @@ class Triage:
 _NOTHING = Triage((), None)
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
+class _Segment(NamedTuple):
     """Clauses judged together: a hazard, its place, and whether it was fixed (and when)."""
 
-    clauses: tuple[tuple[Token, ...], ...]
-    clause_masks: tuple[int, ...]
+    clauses: tuple[Clause, ...]
     mask: int
     fixed: bool
     historic: bool
@@ -112,6 +123,10 @@ class _Roles:
     failure: int
     night: int
     role: int
+    breaks: int  # sentence | clause
+    fixing: int  # fix_done | fix_verb: a clause without them reports no fix
+    negation: int  # any word that can change a clause's meaning when it closes
+    follow_up: int  # a fix or its failure, said after the hazard ("已当场整改。")
 
     @classmethod
     def of(cls, bits: dict[str, int]) -> _Roles:
@@ -120,6 +135,8 @@ class _Roles:
         for name in ROLE_GROUPS:
             role |= bits[name]
         role &= ~bits["recurrence"]  # "未发现新的问题" must not read as a recurrence
+        negation = bits["not_found"] | bits["absence"] | bits["lack"]
+        follow_up = bits["fix_done"] | bits["fix_verb"] | bits["historic"] | bits["unfixed"]
         return cls(
             sentence=bits["sentence_break"],
             clause=bits["clause_break"],
@@ -142,6 +159,10 @@ class _Roles:
             failure=bits["failure"],
             night=bits["night"],
             role=role,
+            breaks=bits["sentence_break"] | bits["clause_break"],
+            fixing=bits["fix_done"] | bits["fix_verb"],
+            negation=negation | bits["advice"] | bits["ok_status"],
+            follow_up=follow_up,
         )
 
 
@@ -152,8 +173,7 @@ class TriageEngine:
         self.knowledge = knowledge
         self.roles = _Roles.of(knowledge.bits)
         self.trigger_bits = _trigger_bits(knowledge.codes)
-        roles = self.roles
-        self.follow_up = roles.fix_done | roles.fix_verb | roles.historic | roles.unfixed
+        self.fraud_topic = knowledge.bits["fraud_topic"]
 
     def classify(
         self,
@@ -170,187 +190,260 @@ class TriageEngine:
             place_type: the place the reporter picked; accepted as context, never trusted.
             reported_at: aware report time; its Ningbo-local hour can make a report "night".
         """
-        tokens = self.scan(text)
-        if not _mask(tokens) & self.trigger_bits:
-            return _NOTHING  # most clean reports stop here
-        sentences = [self.mute_context(s) for s in _sentences(tokens, self.roles)]
-        segments = self.segments(sentences)
-        extra = self.report_extra(segments, reported_at)
-        findings = [self.judge(code, segments, extra, text) for code in self.knowledge.codes]
-        found = tuple(f for f in findings if f is not None)
-        return Triage(found, max((f.severity for f in found), key=_RANK.__getitem__, default=None))
+        pieces, mask = self.scan(text)
+        codes = self.possible_codes(mask)
+        if not codes:
+            return _NOTHING  # routine notes stop here: one scan, no segmentation
+        segments = self.segments(self.sentences(pieces))
+        report = _report_mask(segments)
+        codes = [code for code in codes if _may_trigger(code, report)]
+        if not codes:
+            return _NOTHING  # what could have fired was negated or muted
+        extra = self.report_extra(report, reported_at)
+        return self.triage(codes, segments, report, extra, text)
 
-    def scan(self, text: str) -> list[Token]:
-        """Tokenise the normalised text: explicit patterns first, else the longest phrase."""
+    def triage(
+        self, codes: list[CodeRules], segments: list[_Segment], report: int, extra: int, text: str
+    ) -> Triage:
+        """Judge the codes that may fire; the report's severity is the highest found."""
+        found: list[Finding] = []
+        rank = -1
+        for code in codes:
+            finding = self.judge(code, segments, report, extra, text)
+            if finding is not None:
+                found.append(finding)
+                rank = max(rank, _RANK[finding.severity])
+        return Triage(tuple(found), SEVERITIES[rank] if found else None)
+
+    def scan(self, text: str) -> tuple[list[Piece], int]:
+        """Tokenise the normalised text into clauses, with the OR of all their bits.
+
+        At each place an explicit pattern wins, else the longest phrase.
+        """
         k = self.knowledge
-        norm = text.translate(k.table)
-        found = k.pattern.finditer(norm) if k.pattern else ()
-        special = {m.start(): (m.end(), k.pattern_bits[m.lastgroup or ""]) for m in found}
-        return _walk(norm, k.trie, special)
+        norm = k.normalise(text)
+        special: dict[int, tuple[int, int]] = {}
+        if k.pattern and k.pattern.search(norm):  # most texts have no pattern at all
+            special = {
+                m.start(): k.pattern_token(norm, m.start()) for m in k.pattern.finditer(norm)
+            }
+        return _walk(norm, k.trie, special, self.roles.breaks)
 
-    def mute_context(self, clauses: list[list[Token]]) -> list[list[Token]]:
-        """Negate inside clauses, then mute a publicity/drill sentence that reports no finding."""
+    def possible_codes(self, mask: int) -> list[CodeRules]:
+        """The codes whose triggers the words found could meet, before any negation.
+
+        Negation and muting only take groups away, with one exception: "没有" right before
+        fire equipment adds ``failure`` (a missing extinguisher).
+        """
+        if mask & self.roles.lack:
+            mask |= self.roles.failure
+        codes = self.knowledge.codes
+        return [code for code in codes if mask & code.trigger_bits and _may_trigger(code, mask)]
+
+    def sentences(self, pieces: list[Piece]) -> list[Clauses]:
+        """Negate each clause and group the clauses into sentences, dropping empty ones.
+
+        Publicity and drill sentences are muted as they close (see ``mute_context``).
+        """
         roles = self.roles
-        clauses = [_negate(c, roles) for c in clauses]
-        mask = _mask(t for c in clauses for t in c)
-        if mask & roles.context and not mask & roles.found:
-            return [[(s, e, b & roles.role) for s, e, b in c] for c in clauses]
-        return clauses
+        sentences: list[Clauses] = []
+        sentence: list[Clause] = []
+        sentence_mask = 0
+        for tokens, mask, stop in pieces:
+            if tokens:
+                clause = _negate(tokens, mask, roles) if mask & roles.negation else (tokens, mask)
+                sentence.append(clause)
+                sentence_mask |= clause[1]
+            if stop & roles.sentence and sentence:
+                sentences.append(self.mute_context(sentence, sentence_mask))
+                sentence, sentence_mask = [], 0
+        return sentences
 
-    def segments(self, sentences: list[list[list[Token]]]) -> list[_Segment]:
+    def mute_context(self, clauses: list[Clause], mask: int) -> Clauses:
+        """Mute a publicity/drill sentence that reports no finding ("开展反诈宣传…")."""
+        roles = self.roles
+        if mask & roles.context and not mask & roles.found:
+            return [_mute(c, roles.role) for c in clauses], mask & roles.role
+        return clauses, mask
+
+    def segments(self, sentences: list[Clauses]) -> list[_Segment]:
         """Cut sentences into segments; a segment with only a fix passes it to the one before."""
+        roles = self.roles
         out: list[_Segment] = []
-        for clauses in sentences:
-            for group in _cut(clauses, self.roles):
-                seg = _segment(group, self.roles)
-                if out and not seg.mask & self.trigger_bits and seg.mask & self.follow_up:
-                    seg = _inherit(out.pop(), seg, self.roles)
+        for sentence in sentences:
+            for group in _cut(sentence, roles):
+                seg = _segment(group, roles)
+                if out and not seg.mask & self.trigger_bits and seg.mask & roles.follow_up:
+                    seg = _inherit(out.pop(), seg, roles)
                 out.append(seg)
         return out
 
-    def report_extra(self, segments: list[_Segment], reported_at: datetime | None) -> int:
+    def report_extra(self, report: int, reported_at: datetime | None) -> int:
         """Bits that hold report-wide for severity (night, occupied…), plus night by the clock."""
-        mask = _mask_of(segments) & self.knowledge.report_wide
+        mask = report & self.knowledge.report_wide
         if reported_at is not None and _local_hour(reported_at) in self.knowledge.night_hours:
             mask |= self.roles.night
         return mask
 
     def judge(
-        self, code: CodeRules, segments: list[_Segment], extra: int, text: str
+        self, code: CodeRules, segments: list[_Segment], report: int, extra: int, text: str
     ) -> Finding | None:
         """Decide one code over the report: per segment, or over the whole report for fraud."""
-        report = _mask_of(segments)
-        if not any(report & r.need == r.need for r in code.triggers):
-            return None
         if code.report_scope:
-            segments = [_whole(segments)]
-        hits = [hit for seg in segments if (hit := self.hit(code, seg, extra)) is not None]
-        if not hits:
+            segments = [_whole(segments, report)]
+        rank, tokens = -1, []
+        for seg in segments:
+            if (hit := self.hit(code, seg, extra)) is not None:
+                rank = max(rank, _RANK[hit[0]])
+                tokens += hit[1]  # still in text order: segments do not overlap
+        if rank < 0:
             return None
-        level = max((h[0] for h in hits), key=_RANK.__getitem__)
-        evidence = _evidence(text, sorted({t for h in hits for t in h[1]}))
+        level = SEVERITIES[rank]
         if code.code != "TELECOM_FRAUD":
-            return Finding(code.code, level, evidence)
-        fraud_type = self.fraud_type([t for h in hits for t in h[1]])
-        return Finding(code.code, level, evidence, fraud_type, level == "critical")
+            return Finding(code.code, level, _evidence(text, tokens))
+        fraud_type = self.fraud_type(tokens)
+        return Finding(code.code, level, _evidence(text, tokens), fraud_type, level == "critical")
 
     def hit(self, code: CodeRules, seg: _Segment, extra: int) -> tuple[str, list[Token]] | None:
         """Return (severity, evidence tokens) when a trigger holds in the segment."""
-        if code.fixable and self.fixed_earlier(seg):
+        if not seg.mask & code.trigger_bits:
+            return None  # not one word any trigger needs
+        if code.fixable and seg.historic and self.fixed_earlier(seg):
             return None
-        mask = seg.mask
-        trigger = next(
-            (r for r in code.triggers if mask & r.need == r.need and _holds(r, seg, 0)), None
-        )
+        trigger = _first_holding(code.triggers, seg, 0)
         if trigger is None:
             return None
-        grade = next(r for r in code.severity if _holds(r, seg, extra))
+        grade = _first_holding(code.severity, seg, extra) or code.severity[-1]
         level = "low" if code.fixable and seg.fixed else grade.severity
-        wanted = trigger.all_bits | trigger.clause_bits | grade.all_bits | grade.clause_bits
+        wanted = trigger.need | grade.need
         if code.report_scope:
-            wanted |= self.knowledge.bits["fraud_topic"]  # the type's words explain it too
-        return level, [t for c in seg.clauses for t in c if t[2] & wanted]
+            wanted |= self.fraud_topic  # the type's words explain it too
+        return level, [t for tokens, _ in seg.clauses for t in tokens if t[2] & wanted]
 
     def fixed_earlier(self, seg: _Segment) -> bool:
-        """An earlier hazard now fixed or no longer seen ("上周…，今日复查已整改/未发现")."""
+        """A historic segment's hazard is fixed or no longer seen ("上周…，今日复查已整改")."""
         roles = self.roles
-        if not seg.historic or seg.mask & roles.recurrence:
+        if seg.mask & roles.recurrence:
             return False
         return seg.fixed or bool(seg.mask & (roles.negator | roles.backward))
 
     def fraud_type(self, tokens: list[Token]) -> str | None:
         """Pick the fraud class with the most evidence; ties go to the one listed first."""
+        present = _mask(tokens)
         best, best_count = None, 0
         for name, bit in self.knowledge.fraud_types:
+            if not present & bit:
+                continue  # most types have no word here: skip the count
             count = sum(1 for t in tokens if t[2] & bit)
             if count > best_count:
                 best, best_count = name, count
         return best
 
 
-def _walk(text: str, trie: dict[str, Any], special: dict[int, tuple[int, int]]) -> list[Token]:
+def _walk(
+    text: str, trie: dict[str, Any], special: dict[int, tuple[int, int]], breaks: int
+) -> tuple[list[Piece], int]:
     """One left-to-right pass taking, at each place, a pattern match or the longest phrase.
 
+    The tokens are cut into clauses on the way, at the ``breaks`` (punctuation, "但"…), which
+    are dropped. Returns the clauses and the OR of all their bits.
+
     Written as one loop on purpose: this is the hot path (a function call per character
-    would double the cost of classification).
+    would double the cost of classification; a second pass over the tokens adds a tenth).
+    The characters are listed once, with a NUL after the last (no phrase has one), so the
+    inner loop needs no bounds check.
     """
-    out: list[Token] = []
+    chars = [*text, "\0"]
+    pieces: list[Piece] = []
+    clause: list[Token] = []
+    mask = total = 0
     i, n = 0, len(text)
     while i < n:
-        if i in special:
+        if special and i in special:
             end, bits = special[i]
         else:
-            node = trie.get(text[i])
-            end, bits = 0, 0
+            node = trie.get(chars[i])
+            end = 0  # no phrase yet (``bits`` is read only once there is one)
             j = i
             while node is not None:
                 j += 1
                 if "" in node:
                     end, bits = j, node[""]
-                node = node.get(text[j]) if j < n else None
-        if end:
-            out.append((i, end, bits))
-            i = end
-        else:
+                node = node.get(chars[j])
+        if not end:
             i += 1
-    return out
+            continue
+        if bits & breaks:
+            pieces.append((clause, mask, bits))
+            clause, mask = [], 0
+        else:
+            clause.append((i, end, bits))
+            mask |= bits
+            total |= bits
+        i = end
+    pieces.append((clause, mask, breaks))  # the end of the text is a break of every kind
+    return pieces, total
 
 
 def _trigger_bits(codes: tuple[CodeRules, ...]) -> int:
     """All groups any trigger needs: a segment without them carries no finding of its own."""
     mask = 0
     for code in codes:
-        for rule in code.triggers:
-            mask |= rule.all_bits
+        mask |= code.trigger_bits
     return mask
 
 
-def _sentences(tokens: list[Token], roles: _Roles) -> list[list[list[Token]]]:
-    """Group tokens into sentences of clauses, dropping the punctuation tokens themselves."""
-    sentences: list[list[list[Token]]] = [[[]]]
-    for token in tokens:
-        if token[2] & roles.sentence:
-            sentences.append([[]])
-        elif token[2] & roles.clause:
-            sentences[-1].append([])
-        else:
-            sentences[-1][-1].append(token)
-    return [[c for c in s if c] for s in sentences if any(s)]
+def _may_trigger(code: CodeRules, report: int) -> bool:
+    """Tell whether the report has all the groups of at least one of the code's triggers."""
+    for need in code.trigger_needs:
+        if report & need == need:
+            return True
+    return False
 
 
-def _negate(clause: list[Token], roles: _Roles) -> list[Token]:
-    """Apply negation inside one clause.
+def _negate(tokens: list[Token], mask: int, roles: _Roles) -> Clause:
+    """Apply negation inside one clause that has a negation word (most have none).
 
     "未发现/无/没有" mute every hazard word of their clause ("楼道无堆放", "未发现飞线充电");
     "提醒/不要" mute the words after them; "畅通/正常/完好" mute the words before them.
     "无/没有/缺" right before a piece of fire equipment means it is missing, unless a fault word
     follows ("无灭火器过期" is a negation, "没有灭火器" a missing extinguisher).
     """
-    if any(_negates_clause(clause, i, roles) for i in range(len(clause))):
-        return [(s, e, b & roles.role) for s, e, b in clause]
+    if mask & roles.negator and _negates_clause(tokens, roles):
+        return _mute((tokens, mask), roles.role)
+    if not mask & (roles.backward | roles.forward | roles.lack):
+        return tokens, mask
     out: list[Token] = []
     forward = False
-    for i, (start, end, bits) in enumerate(clause):
+    for i, (start, end, bits) in enumerate(tokens):
         if bits & roles.backward:
             out = [(s, e, b & roles.role) for s, e, b in out]
         if forward:
             bits &= roles.role
-        elif bits & roles.lack and _missing(clause, i, roles):
+        elif bits & roles.lack and _missing(tokens, i, roles):
             bits |= roles.failure
         elif bits & roles.forward:
             forward = True
         out.append((start, end, bits))
-    return out
+    return out, _mask(out)
 
 
-def _negates_clause(clause: list[Token], i: int, roles: _Roles) -> bool:
+def _mute(clause: Clause, keep: int) -> Clause:
+    """Keep only the ``keep`` bits of a clause's words (the roles: fixes, breaks, negators)."""
+    tokens, mask = clause
+    return [(s, e, b & keep) for s, e, b in tokens], mask & keep
+
+
+def _negates_clause(clause: list[Token], roles: _Roles) -> bool:
     """A "no" word negates its whole clause when a hazard word follows it ("楼道无堆放").
 
     One at the end ("灭火器过期未换") only says nothing was done yet, so it negates nothing.
     """
-    if not clause[i][2] & roles.negator or _missing(clause, i, roles):
-        return False
-    return any(t[2] & ~roles.role for t in clause[i + 1 :])
+    for i, token in enumerate(clause):
+        if token[2] & roles.negator and not _missing(clause, i, roles):
+            if any(t[2] & ~roles.role for t in clause[i + 1 :]):
+                return True
+    return False
 
 
 def _missing(clause: list[Token], i: int, roles: _Roles) -> bool:
@@ -364,16 +457,19 @@ def _missing(clause: list[Token], i: int, roles: _Roles) -> bool:
     return not any(t[2] & roles.failure for t in clause[i + 1 :])
 
 
-def _cut(clauses: list[list[Token]], roles: _Roles) -> list[list[list[Token]]]:
+def _cut(sentence: Clauses, roles: _Roles) -> list[Clauses]:
     """Split a sentence's clauses before "另/此外…" and after a clause that reports a fix."""
-    groups: list[list[list[Token]]] = [[]]
+    clauses, mask = sentence
+    if not mask & (roles.shift | roles.fixing):
+        return [sentence]  # the usual case: nothing to cut at
+    groups: list[list[Clause]] = [[]]
     for clause in clauses:
-        if groups[-1] and _mask(clause) & roles.shift:
+        if groups[-1] and clause[1] & roles.shift:
             groups.append([])
         groups[-1].append(clause)
-        if _fixed(_mask(clause), roles):
+        if _fixed(clause[1], roles):
             groups.append([])
-    return [g for g in groups if g]
+    return [(g, _mask_of(g)) for g in groups if g]
 
 
 def _fixed(mask: int, roles: _Roles) -> bool:
@@ -388,51 +484,53 @@ def _fixed(mask: int, roles: _Roles) -> bool:
     return bool(mask & roles.fix_verb and mask & roles.done and not mask & roles.order)
 
 
-def _segment(clauses: list[list[Token]], roles: _Roles) -> _Segment:
-    """Freeze a group of clauses with its masks and fix flags."""
-    masks = tuple(_mask(c) for c in clauses)
-    mask = _mask_bits(masks)
-    return _Segment(
-        clauses=tuple(tuple(c) for c in clauses),
-        clause_masks=masks,
-        mask=mask,
-        fixed=any(_fixed(m, roles) for m in masks),
-        historic=bool(mask & roles.historic),
-    )
+def _segment(group: Clauses, roles: _Roles) -> _Segment:
+    """Freeze a group of clauses with its mask and fix flags."""
+    clauses, mask = group
+    fixed = bool(mask & roles.fixing) and any(_fixed(m, roles) for _, m in clauses)
+    return _Segment(tuple(clauses), mask, fixed, historic=bool(mask & roles.historic))
 
 
 def _inherit(previous: _Segment, fix: _Segment, roles: _Roles) -> _Segment:
     """Merge a follow-up segment ("已当场整改。", "车主拒不整改") into the hazard before it."""
     return _Segment(
         clauses=previous.clauses + fix.clauses,
-        clause_masks=previous.clause_masks + fix.clause_masks,
         mask=previous.mask | fix.mask,
         fixed=(previous.fixed or fix.fixed) and not fix.mask & roles.unfixed,
         historic=previous.historic or fix.historic,
     )
 
 
-def _whole(segments: list[_Segment]) -> _Segment:
+def _whole(segments: list[_Segment], report: int) -> _Segment:
     """The whole report as one segment (fraud stories run over several sentences)."""
     clauses = tuple(c for s in segments for c in s.clauses)
-    masks = tuple(m for s in segments for m in s.clause_masks)
-    return _Segment(clauses, masks, _mask_bits(masks), fixed=False, historic=False)
+    return _Segment(clauses, report, fixed=False, historic=False)
+
+
+def _first_holding(rules: tuple[Rule, ...], seg: _Segment, extra: int) -> Rule | None:
+    """The first rule that holds in the segment (with ``extra`` report-wide bits), if any."""
+    mask = seg.mask | extra
+    for rule in rules:
+        if mask & rule.need == rule.need and _holds(rule, seg, extra):
+            return rule
+    return None
 
 
 def _holds(rule: Rule, seg: _Segment, extra: int) -> bool:
     """Check a rule on the segment, or on each clause when it says ``within: clause``.
 
-    ``clause`` groups must also meet in one clause ("给电动汽车充电": the car is what charges).
+    Called once the rule's groups are known to be present in the segment. ``clause`` groups
+    must also meet in one clause ("给电动汽车充电": the car is what charges).
     """
     if rule.within_clause:
-        return any(rule.holds(m | extra) for m in seg.clause_masks)
-    if not rule.holds(seg.mask | extra):
+        return any(rule.holds(m | extra) for _, m in seg.clauses)
+    if (seg.mask | extra) & rule.none_bits:
         return False
     need = rule.clause_bits
-    return not need or any(m & need == need for m in seg.clause_masks)
+    return not need or any(m & need == need for _, m in seg.clauses)
 
 
-def _mask(tokens: Any) -> int:
+def _mask(tokens: list[Token]) -> int:
     """OR the bits of some tokens."""
     mask = 0
     for token in tokens:
@@ -440,24 +538,29 @@ def _mask(tokens: Any) -> int:
     return mask
 
 
-def _mask_bits(masks: tuple[int, ...]) -> int:
-    """OR some masks."""
+def _mask_of(clauses: list[Clause]) -> int:
+    """OR the masks of some clauses."""
     mask = 0
-    for m in masks:
-        mask |= m
+    for _, clause_mask in clauses:
+        mask |= clause_mask
     return mask
 
 
-def _mask_of(segments: list[_Segment]) -> int:
-    """OR the masks of all segments."""
-    return _mask_bits(tuple(s.mask for s in segments))
+def _report_mask(segments: list[_Segment]) -> int:
+    """OR the masks of all segments: the groups present anywhere in the report."""
+    mask = 0
+    for seg in segments:
+        mask |= seg.mask
+    return mask
 
 
 def _local_hour(moment: datetime) -> int:
     """Hour of the day in Ningbo (a naive time is taken as already local)."""
-    return moment.astimezone(_NINGBO).hour if moment.tzinfo else moment.hour
+    if moment.tzinfo is None or moment.utcoffset() == _NINGBO_OFFSET:
+        return moment.hour  # naive, or stamped in Ningbo time already (the usual case)
+    return moment.astimezone(_NINGBO).hour
 
 
 def _evidence(text: str, tokens: list[Token]) -> tuple[Evidence, ...]:
     """Turn tokens into evidence quoting the original (not normalised) text."""
-    return tuple(Evidence(text[s:e], s, e) for s, e, _ in tokens)
+    return tuple([Evidence(text[s:e], s, e) for s, e, _ in tokens])

@@ -82,7 +82,7 @@ class KnowledgeError(ValueError):
     """rules.yaml is malformed; the message starts with ``file:line:column``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     """A condition on word groups: all of ``all_bits`` present, none of ``none_bits``.
 
@@ -101,7 +101,7 @@ class Rule:
         return mask & self.all_bits == self.all_bits and not mask & self.none_bits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeRules:
     """How one finding code is triggered and graded."""
 
@@ -110,22 +110,50 @@ class CodeRules:
     fixable: bool
     triggers: tuple[Rule, ...]
     severity: tuple[Rule, ...]
+    trigger_bits: int = 0  # every group some trigger needs: a quick test before the rules
+    trigger_needs: tuple[int, ...] = ()  # each trigger's ``need``, for a quick test
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Knowledge:
     """Everything the engine needs, compiled."""
 
     table: dict[int, str]
+    odd_chars: re.Pattern[str]  # any character the table changes
+    swaps: dict[str, str]  # the table again, keyed by character
     trie: dict[str, Any]
-    pattern: re.Pattern[str] | None
+    pattern: re.Pattern[str] | None  # any of the patterns: finds where one matches
     phrase_bits: dict[str, int]
-    pattern_bits: dict[str, int]
+    patterns: tuple[tuple[re.Pattern[str], int], ...]  # each with the bits of its group
     bits: dict[str, int]
     codes: tuple[CodeRules, ...]
     fraud_types: tuple[tuple[str, int], ...]
     night_hours: frozenset[int]
     report_wide: int
+
+    def normalise(self, text: str) -> str:
+        """Apply ``table`` to a text, one character for one, so offsets stay valid.
+
+        Only the few characters the table changes are visited (mostly full-width commas):
+        ``str.translate`` would look every character of a Chinese text up in the table.
+        """
+        return self.odd_chars.sub(self._swap, text)
+
+    def _swap(self, match: re.Match[str]) -> str:
+        """The table's replacement for one matched character."""
+        return self.swaps[match[0]]
+
+    def pattern_token(self, text: str, start: int) -> tuple[int, int]:
+        """Return (end, bits) of the first pattern matching at ``start``, as ``pattern`` did.
+
+        ``pattern`` has no groups to tell which one matched: named groups would stop the regex
+        engine from skipping quickly over the places where no pattern can start.
+        """
+        for regex, bits in self.patterns:
+            if found := regex.match(text, start):
+                return found.end(), bits
+        msg = f"no pattern matches at {start}"
+        raise AssertionError(msg)
 
 
 def load_knowledge(path: Path) -> Knowledge:
@@ -183,10 +211,12 @@ class _Compiler:
         codes = tuple(self.code(name, node) for name, node in self.items(top["codes"], "codes"))
         return Knowledge(
             table=table,
+            odd_chars=_any_of(table),
+            swaps={chr(code): char for code, char in table.items()},
             trie=_trie(words),
             pattern=_combined_pattern(patterns),
             phrase_bits=words,
-            pattern_bits={f"p{i}": bits for i, (_, bits) in enumerate(patterns)},
+            patterns=tuple((re.compile(regex), bits) for regex, bits in patterns),
             bits=dict(self.bits),
             codes=codes,
             fraud_types=self.fraud_type_bits(top["fraud_types"]),
@@ -323,12 +353,15 @@ class _Compiler:
         if name not in CODES:
             raise self.fail(node, f"unknown finding code {name!r}; known: {list(CODES)}")
         scope = self.choice(body.get("scope"), ("segment", "report"), "scope")
+        triggers = self.rules(body["triggers"], f"codes.{name}.triggers", severity=False)
         return CodeRules(
             code=name,
             report_scope=scope == "report",
             fixable=self.choice(body.get("fixable"), ("true", "false"), "fixable") == "true",
-            triggers=self.rules(body["triggers"], f"codes.{name}.triggers", severity=False),
+            triggers=triggers,
             severity=self.ladder(body["severity"], f"codes.{name}.severity"),
+            trigger_bits=_any_bits(rule.need for rule in triggers),
+            trigger_needs=tuple(rule.need for rule in triggers),
         )
 
     def choice(self, node: Node | None, allowed: tuple[str, ...], what: str) -> str:
@@ -382,10 +415,28 @@ class _Compiler:
 
 
 def _combined_pattern(patterns: list[tuple[str, int]]) -> re.Pattern[str] | None:
-    """One regex of the explicit patterns, each named p0, p1... to find its group."""
+    """One regex of the explicit patterns, to find where any of them matches."""
     if not patterns:
         return None
-    return re.compile("|".join(f"(?P<p{i}>{regex})" for i, (regex, _) in enumerate(patterns)))
+    return re.compile("|".join(f"(?:{regex})" for regex, _ in patterns))
+
+
+def _any_of(table: dict[int, str]) -> re.Pattern[str]:
+    """A regex matching any one character the normalisation table changes.
+
+    The table also maps some characters to themselves (the traditional list repeats simplified
+    ones such as 堆, 箱): leaving those out saves a replacement call on most reports.
+    """
+    changed = sorted(code for code, char in table.items() if chr(code) != char)
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in changed) + "]")
+
+
+def _any_bits(masks: Iterator[int]) -> int:
+    """OR some masks."""
+    mask = 0
+    for m in masks:
+        mask |= m
+    return mask
 
 
 def _trie(phrases: dict[str, int]) -> dict[str, Any]:

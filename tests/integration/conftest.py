@@ -126,6 +126,10 @@ class Pipeline:
             if tp.topic == self.settings.topics.reports
         }
 
+    def progress(self) -> str:
+        """Committed vs end offsets of the reports topic, for failure messages."""
+        return f"committed {self.committed()} of {self.end_offsets(self.settings.topics.reports)}"
+
     def drained(self) -> bool:
         """Whether the workers have committed everything now on the reports topic."""
         ends = {p: e for p, e in self.end_offsets(self.settings.topics.reports).items() if e}
@@ -210,6 +214,7 @@ def wait_for(
     timeout: float,
     failure: Callable[[], str | None] = lambda: None,
     interval: float = 0.5,
+    describe: Callable[[], str] = lambda: "",
 ) -> None:
     """Poll ``condition`` until true; fail early when ``failure`` says why it never will."""
     deadline = time.monotonic() + timeout
@@ -220,7 +225,7 @@ def wait_for(
         if reason:
             pytest.fail(reason, pytrace=False)
         time.sleep(interval)
-    pytest.fail(f"not true after {timeout}s: {condition}", pytrace=False)
+    pytest.fail(f"not true after {timeout}s: {condition} {describe()}", pytrace=False)
 
 
 @pytest.fixture

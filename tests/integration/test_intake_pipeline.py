@@ -115,7 +115,12 @@ def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, s
     assert killed_at < 20_000, "the worker finished before it could be killed"
 
     second = start_worker(first.instance_id, first.port)  # the same member, restarted
-    wait_for(lambda: total(pipeline, s.topics.accepted) >= 20_000, 120, second._died)
+    wait_for(
+        lambda: total(pipeline, s.topics.accepted) >= 20_000,
+        120,
+        second._died,
+        describe=lambda: f"{pipeline.progress()}\n{second.log_tail()}",
+    )
     wait_for(pipeline.drained, 60, second._died)
     # Retries that arrive after the restart are still recognised from the recovered table.
     publish_lines(

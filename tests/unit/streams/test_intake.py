@@ -90,6 +90,7 @@ def test_app():
     app.finalize()  # the store is memory:// unless GRID_STORE says otherwise (cleared here)
     app.flow_control.resume()
     intake.seen_reports.data.clear()  # the memory store outlives a test_context
+    intake.read_back.done.set()  # no rebalance in test_context: nothing to read back
     return app
 
 

@@ -24,6 +24,7 @@ def test_app():
     app.finalize()
     app.flow_control.resume()
     agent.read_back.forwarded = set()
+    agent.read_back.done.set()  # no rebalance in test_context: nothing to read back
     return app
 
 

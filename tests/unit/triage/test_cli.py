@@ -3,6 +3,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from streams.triage import cli
 
@@ -69,3 +72,22 @@ def test_bench_classify_runs(capsys):
     args = _parser().parse_args(["bench-classify", "--count", "300"])
     assert args.func(args) == 0
     assert "reports/s on one core" in capsys.readouterr().out
+
+
+def test_classify_into_a_reader_that_stops_early_prints_no_traceback(tmp_path):
+    # `gridwatch classify big.jsonl | head -1`: far more output than a pipe buffer holds.
+    lines = [_report(f"r{i}", "楼道里电瓶车在充电，楼梯间堆满纸箱。") for i in range(5000)]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    root = Path(__file__).resolve().parents[3]
+    command = [sys.executable, "-m", "streams.cli", "classify", str(path)]
+    with subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()  # the reader goes away, as `head` does
+        err = proc.stderr.read().decode()
+    assert json.loads(first)["report_id"] == "r0"
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert proc.returncode == 1

@@ -178,6 +178,25 @@ def test_hints_are_not_truth(classify):
     assert t.findings == ()
 
 
+def test_missing_equipment_survives_the_early_exit(classify):
+    # "没有" before equipment adds the fault group, so the quick check before segmentation
+    # must count it as possible.
+    assert codes(classify("出租房一楼没有灭火器。")) == {EQ}
+
+
+def test_evidence_of_several_segments_is_in_text_order(classify):
+    text = "楼道堆满纸箱。另外后门安全出口被铁链锁住。"
+    (f,) = classify(text).findings
+    starts = [e.start for e in f.evidence]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(text[e.start : e.end] == e.phrase for e in f.evidence)
+
+
+def test_a_clause_break_word_splits_negation(classify):
+    # "但" ends the clause: the "无" before it must not negate the hazard after it.
+    assert codes(classify("楼道无杂物，但安全出口被铁链锁住。")) == {BX}
+
+
 def test_to_dict_shape():
     f = Finding(FR, "high", (Evidence("被骗", 0, 2),), "刷单返利", False)
     d = Triage((f,), "high").to_dict()

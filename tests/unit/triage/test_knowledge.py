@@ -80,3 +80,19 @@ def test_last_severity_rule_must_be_unconditional(tmp_path):
     )
     with pytest.raises(KnowledgeError, match="no conditions"):
         load_engine(path)
+
+
+def test_normalise_changes_only_what_the_table_changes():
+    k = load_engine().knowledge
+    text = "３號樓樓道內電瓶車充電，ＥＢＩＫＥ！堆满纸箱 21：30 Abc"
+    assert k.normalise(text) == text.translate(k.table)
+    assert len(k.normalise(text)) == len(text)  # offsets stay valid
+    assert not k.odd_chars.search("堆满纸箱")  # characters the table maps to themselves
+
+
+def test_pattern_token_is_the_first_pattern_that_matches_there():
+    k = load_engine().knowledge
+    bits = k.bits
+    assert k.pattern_token("转了9800元", 2) == (7, bits["money"])
+    assert k.pattern_token("只有一个楼梯", 0) == (4, bits["only_route"])
+    assert k.pattern_token("晚上22点", 2) == (5, bits["night"])
