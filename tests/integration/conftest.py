@@ -56,6 +56,8 @@ def broker() -> str:
         )
         if started.returncode != 0:
             _no_broker(f"kafka.sh up failed:\n{started.stdout}\n{started.stderr}")
+        if not _port_open(host, int(port)):
+            _no_broker(f"kafka.sh up succeeded but nothing listens on {BOOTSTRAP}")
     return BOOTSTRAP
 
 
