@@ -107,6 +107,7 @@ class _Roles:
     shift: int
     forward: int
     negator: int
+    nothing: int  # "未发现": also negates when said after the hazard
     lack: int
     backward: int
     context: int
@@ -122,6 +123,8 @@ class _Roles:
     equipment: int
     failure: int
     night: int
+    phenomenon: int  # "…的现象/情况": a later bare "没有" negates it
+    place: int  # route | indoors: "楼道里没有" is a negation
     role: int
     breaks: int  # sentence | clause
     fixing: int  # fix_done | fix_verb: a clause without them reports no fix
@@ -143,6 +146,7 @@ class _Roles:
             shift=bits["topic_shift"],
             forward=bits["advice"],
             negator=bits["not_found"] | bits["absence"],
+            nothing=bits["not_found"],
             lack=bits["lack"],
             backward=bits["ok_status"],
             context=bits["context"],
@@ -158,6 +162,8 @@ class _Roles:
             equipment=bits["equipment"],
             failure=bits["failure"],
             night=bits["night"],
+            phenomenon=bits["phenomenon"],
+            place=bits["route"] | bits["indoors"],
             role=role,
             breaks=bits["sentence_break"] | bits["clause_break"],
             fixing=bits["fix_done"] | bits["fix_verb"],
@@ -252,6 +258,9 @@ class TriageEngine:
         for tokens, mask, stop in pieces:
             if tokens:
                 clause = _negate(tokens, mask, roles) if mask & roles.negation else (tokens, mask)
+                if mask & roles.negator and sentence and (back := _denied(mask, sentence, roles)):
+                    sentence[-back:] = [_mute(c, roles.role) for c in sentence[-back:]]
+                    sentence_mask = _mask_of(sentence)
                 sentence.append(clause)
                 sentence_mask |= clause[1]
             if stop & roles.sentence and sentence:
@@ -437,13 +446,45 @@ def _mute(clause: Clause, keep: int) -> Clause:
 def _negates_clause(clause: list[Token], roles: _Roles) -> bool:
     """A "no" word negates its whole clause when a hazard word follows it ("楼道无堆放").
 
-    One at the end ("灭火器过期未换") only says nothing was done yet, so it negates nothing.
+    One at the end ("灭火器过期未换") only says nothing was done yet, so it negates nothing,
+    unless it is a "nothing found" or closes a "现象/情况" ("飞线充电的情况没有").
     """
     for i, token in enumerate(clause):
         if token[2] & roles.negator and not _missing(clause, i, roles):
             if any(t[2] & ~roles.role for t in clause[i + 1 :]):
                 return True
+            if i and _closes(token[2], clause[:i], roles):
+                return True
     return False
+
+
+def _closes(bits: int, before: list[Token], roles: _Roles) -> bool:
+    """A final "no" word denies what came before it in its clause.
+
+    It does so when it says "nothing found" ("飞线充电未发现"), after a "现象/情况"
+    ("…的情况没有"), or after nothing but a place ("楼道里没有").
+    """
+    if bits & roles.nothing or all(t[2] & roles.place for t in before):
+        return True
+    return any(t[2] & roles.phenomenon for t in before)
+
+
+def _denied(mask: int, sentence: list[Clause], roles: _Roles) -> int:
+    """How many clauses before it a clause of only "没有/未发现" denies (0: none).
+
+    "…的现象，本次检查没有" denies the "现象/情况" just before; a "未发现" denies back to the
+    last one, or else just the clause before. "以前没有", "又没有", "没有了" deny nothing.
+    """
+    if mask & ~roles.role or mask & (roles.historic | roles.recurrence | roles.fixing):
+        return 0
+    if sentence[-1][1] & roles.phenomenon and mask & (roles.nothing | roles.lack):
+        return 1
+    if not mask & roles.nothing:
+        return 0
+    for back, (_, before) in enumerate(reversed(sentence), 1):
+        if before & roles.phenomenon:
+            return back
+    return 1
 
 
 def _missing(clause: list[Token], i: int, roles: _Roles) -> bool:
@@ -464,7 +505,7 @@ def _cut(sentence: Clauses, roles: _Roles) -> list[Clauses]:
         return [sentence]  # the usual case: nothing to cut at
     groups: list[list[Clause]] = [[]]
     for clause in clauses:
-        if groups[-1] and clause[1] & roles.shift:
+        if groups[-1] and clause[0][0][2] & roles.shift:  # "另…" opens the clause
             groups.append([])
         groups[-1].append(clause)
         if _fixed(clause[1], roles):

@@ -63,8 +63,9 @@ ROLE_GROUPS = (
     "recurrence",
     "unfixed",
 )
-# Content groups the engine itself refers to (missing equipment, night from the report time).
-ENGINE_GROUPS = ("equipment", "failure", "night", "fraud_topic")
+# Content groups the engine itself refers to (missing equipment, night from the report time,
+# "…的现象，没有" and "楼道里没有" negated after the fact).
+ENGINE_GROUPS = ("equipment", "failure", "night", "fraud_topic", "phenomenon", "route", "indoors")
 _TOP_KEYS = {
     "version",
     "night_hours",
