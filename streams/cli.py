@@ -75,7 +75,7 @@ def _dlq_show(args: argparse.Namespace) -> int:
 
 
 def _accepted_count(args: argparse.Namespace) -> int:
-    from streams.readback import read_topic
+    from streams.topic_reader import read_topic
 
     settings = Settings()
     ids = Counter(
@@ -89,7 +89,7 @@ def _accepted_count(args: argparse.Namespace) -> int:
 
 def _findings_count(args: argparse.Namespace) -> int:
     from schemas.findings import findings_event_adapter
-    from streams.readback import read_topic
+    from streams.topic_reader import read_topic
 
     settings = Settings()
     counts: Counter[tuple[str, str]] = Counter()

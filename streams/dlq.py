@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from schemas.dead_letter import DeadLetterV1, dead_letter_adapter
 from schemas.pii import mask_pii_text
-from streams.readback import read_topic
 from streams.settings import Settings
+from streams.topic_reader import read_topic
 
 __all__ = ["format_dead_letter", "read_dead_letters"]
 

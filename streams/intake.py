@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Container
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
-from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
@@ -101,8 +100,8 @@ def route(
     return Forward(report.accepted(source))
 
 
-# report_id -> [partition, offset] of the message that was accepted; survives restarts in its
-# changelog topic, so a retry after a restart is still recognised.
+# report_id -> [topic, partition, offset] of the message that was accepted; survives restarts
+# in its changelog topic, so a retry after a restart is still recognised.
 seen_reports = app.Table(
     "intake-seen-reports",
     default=None,
@@ -114,25 +113,32 @@ read_back = ReadBack(
     (settings.topics.reports, settings.topics.rekey),
     settings.topics.accepted,
     settings.kafka.partitions,
+    found=metrics.reports_reconciled,
 )
 
 
 class Seen:
-    """The seen table, plus what the read-back found: ``in`` asks both."""
+    """Whether a report_id was forwarded: the seen table, corrected by the read-back.
+
+    A SIGKILL can persist a table entry whose forward was lost (the producer sends the
+    changelog and the output in separate batches). An entry written by a message in the
+    replay window is therefore trusted only when the read-back found the forward itself.
+    """
 
     def __contains__(self, report_id: object) -> bool:
-        return report_id in seen_reports or report_id in read_back.forwarded
+        if report_id in read_back.forwarded:
+            return True
+        entry = seen_reports.get(report_id)
+        if entry is None:
+            return False
+        # [partition, offset] entries predate the source topic being recorded: trusted.
+        return len(entry) != 3 or not read_back.in_window(*entry)
 
 
 seen = Seen()
 
 
-@app.on_partitions_revoked.connect
-async def _read_back_on_rebalance(
-    sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any
-) -> None:
-    await read_back.run(settings.kafka.bootstrap_list, settings.app_id)
-    metrics.reports_reconciled.inc(len(read_back.forwarded))
+read_back.attach(app, settings.kafka.bootstrap_list, settings.app_id)
 
 
 @app.agent(reports_topic)
@@ -180,11 +186,13 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
                 REPORT_ID_HEADER: report.report_id.encode(),
             }
             await accepted_topic.send(key=report.grid_id.encode(), value=value, headers=headers)
-            seen_reports[report.report_id] = [source.partition, source.offset]
+            seen_reports[report.report_id] = [source.topic, source.partition, source.offset]
+            if read_back.in_window(source.topic, source.partition, source.offset):
+                read_back.forwarded.add(report.report_id)  # now confirmed by us
             metrics.reports_accepted.inc()
         case Duplicate(report_id):
             if report_id not in seen_reports:  # found by the read-back: remember it for good
-                seen_reports[report_id] = [source.partition, source.offset]
+                seen_reports[report_id] = [source.topic, source.partition, source.offset]
             metrics.reports_duplicate.inc()
         case Rekey(report_id):
             await rekey_topic.send(key=report_id.encode(), value=raw)

@@ -21,10 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
+import faust
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.consumer.fetcher import ConsumerRecord
+from prometheus_client import Counter
 
 __all__ = [
     "REPORT_ID_HEADER",
@@ -55,24 +58,47 @@ class ReadBack:
     where the new owners will start: the read-back can only be a superset.
     """
 
-    def __init__(self, sources: tuple[str, ...], output: str, partitions: int) -> None:
+    def __init__(
+        self, sources: tuple[str, ...], output: str, partitions: int, found: Counter | None = None
+    ) -> None:
         self.sources = [(topic, p) for topic in sources for p in range(partitions)]
         self.output = output
+        self.found = found  # counts the ids each read-back found, when given
         self.forwarded: set[str] = set()
+        self.window: Window = {}
         self.done = asyncio.Event()
+
+    def in_window(self, topic: str, partition: int, offset: int) -> bool:
+        """Whether a source message is between the last commit and the read-back.
+
+        What a dead owner recorded about such a message is unconfirmed unless the read-back
+        found its output.
+        """
+        first, end = self.window.get((topic, partition), (0, 0))
+        return first <= offset < end
+
+    def attach(self, app: faust.App, bootstrap: list[str], group: str) -> None:
+        """Run the read-back at the start of every rebalance of ``app``'s consumer group."""
+
+        async def on_revoked(sender: Any, /, *args: Any, signal: Any = None, **kw: Any) -> None:
+            await self.run(bootstrap, group)
+
+        app.on_partitions_revoked.connect(on_revoked)
 
     async def run(self, bootstrap: list[str], group: str) -> None:
         """Read back; retried until it succeeds, since going on without it could duplicate."""
         self.done.clear()
         while True:
             try:
-                self.forwarded = await asyncio.to_thread(
+                self.forwarded, self.window = await asyncio.to_thread(
                     forwarded_since_commit, bootstrap, group, self.output, self.sources
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting
                 log.warning("reading back %s failed (%r); retrying", self.output, exc)
                 await asyncio.sleep(2)
+        if self.found is not None:
+            self.found.inc(len(self.forwarded))
         self.done.set()
 
 
@@ -87,21 +113,27 @@ def parse_source(value: bytes) -> tuple[str, int, int]:
     return topic, int(partition), int(offset)
 
 
+Window = dict[tuple[str, int], tuple[int, int]]
+
+
 def forwarded_since_commit(
     bootstrap: list[str], group: str, accepted_topic: str, sources: list[tuple[str, int]]
-) -> set[str]:
+) -> tuple[set[str], Window]:
     """Report ids forwarded from ``sources`` at or after the group's committed offsets.
 
-    Blocking (kafka-python); run in a thread while Faust assigns partitions, before the
-    agent reads any message from them.
+    Also returns the replay window: source → (first uncommitted offset, end offset now).
+    Blocking (kafka-python); run in a thread at the start of a rebalance.
     """
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
         firsts = _first_unprocessed(consumer, bootstrap, group, sources)
         if not firsts:
-            return set()
+            return set(), {}
         since = min(timestamp for _offset, timestamp in firsts.values())
-        return _scan(consumer, _offsets_since(consumer, accepted_topic, since), firsts)
+        found = _scan(consumer, _offsets_since(consumer, accepted_topic, since), firsts)
+        parts = [TopicPartition(t, p) for t, p in firsts]
+        ends = {(tp.topic, tp.partition): end for tp, end in consumer.end_offsets(parts).items()}
+        return found, {source: (first, ends[source]) for source, (first, _ts) in firsts.items()}
     finally:
         consumer.close()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import faust
 
@@ -62,11 +61,7 @@ read_back = ReadBack(
 )
 
 
-@app.on_partitions_revoked.connect
-async def _read_back_on_rebalance(
-    sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any
-) -> None:
-    await read_back.run(settings.kafka.bootstrap_list, settings.app_id)
+read_back.attach(app, settings.kafka.bootstrap_list, settings.app_id)
 
 
 @app.agent(accepted_topic)

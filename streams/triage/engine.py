@@ -135,7 +135,7 @@ class _Roles:
     def of(cls, bits: dict[str, int]) -> _Roles:
         """Look the groups up once, so the hot path only does integer arithmetic."""
         role = 0
-        for name in ROLE_GROUPS:
+        for name in (*ROLE_GROUPS, "vacant"):  # "里面没人" must survive its own negation
             role |= bits[name]
         role &= ~bits["recurrence"]  # "未发现新的问题" must not read as a recurrence
         negation = bits["not_found"] | bits["absence"] | bits["lack"]
@@ -488,14 +488,30 @@ def _denied(mask: int, sentence: list[Clause], roles: _Roles) -> int:
 
 
 def _missing(clause: list[Token], i: int, roles: _Roles) -> bool:
-    """Tell whether the absence word at ``i`` says a piece of equipment is missing."""
-    if not clause[i][2] & roles.lack or i + 1 >= len(clause):
+    """Tell whether the absence word at ``i`` says a piece of equipment is missing.
+
+    Said before it ("没有灭火器", no fault word after), or closing the clause right after it
+    ("一个灭火器都没有", "烟感一个也没有", no fault word before).
+    """
+    if not clause[i][2] & roles.lack:
         return False
-    if not clause[i + 1][2] & roles.equipment:
+    if i + 1 == len(clause):
+        return i > 0 and _next_to(clause[i - 1], clause[i], 3, roles) and not _fault(clause, roles)
+    if not _next_to(clause[i + 1], clause[i], 2, roles):
         return False
-    if clause[i + 1][0] - clause[i][1] > 2:
+    return not _fault(clause[i + 1 :], roles)
+
+
+def _next_to(equipment: Token, word: Token, gap: int, roles: _Roles) -> bool:
+    """A piece of equipment within ``gap`` characters of the absence word (either side)."""
+    if not equipment[2] & roles.equipment:
         return False
-    return not any(t[2] & roles.failure for t in clause[i + 1 :])
+    return max(equipment[0] - word[1], word[0] - equipment[1]) <= gap
+
+
+def _fault(tokens: list[Token], roles: _Roles) -> bool:
+    """Any fault word among the tokens ("过期", "没压力")."""
+    return any(t[2] & roles.failure for t in tokens)
 
 
 def _cut(sentence: Clauses, roles: _Roles) -> list[Clauses]:

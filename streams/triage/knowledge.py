@@ -65,7 +65,16 @@ ROLE_GROUPS = (
 )
 # Content groups the engine itself refers to (missing equipment, night from the report time,
 # "…的现象，没有" and "楼道里没有" negated after the fact).
-ENGINE_GROUPS = ("equipment", "failure", "night", "fraud_topic", "phenomenon", "route", "indoors")
+ENGINE_GROUPS = (
+    "equipment",
+    "failure",
+    "night",
+    "fraud_topic",
+    "phenomenon",
+    "route",
+    "indoors",
+    "vacant",
+)
 _TOP_KEYS = {
     "version",
     "night_hours",

@@ -151,3 +151,19 @@ async def test_agent_rekeys_a_report_keyed_by_grid(test_app, sends, report_facto
         await agent.put(raw, key=b"330203-GL-017")
     sends["rekey_topic"].assert_awaited_once_with(key=b"r-0001", value=raw)
     assert sends["accepted_topic"].await_count == 0
+
+
+def test_table_entry_from_the_replay_window_needs_the_read_back(test_app):
+    read_back = intake.read_back
+    read_back.window = {("grid.reports", 2): (100, 150)}  # last commit 100, read back at 150
+    intake.seen_reports.data["before"] = ["grid.reports", 2, 99]
+    intake.seen_reports.data["lost-in-crash"] = ["grid.reports", 2, 120]
+    intake.seen_reports.data["confirmed"] = ["grid.reports", 2, 130]
+    read_back.forwarded = {"confirmed"}
+    try:
+        assert "before" in intake.seen
+        assert "lost-in-crash" not in intake.seen  # its forward never reached the topic
+        assert "confirmed" in intake.seen
+        assert "never" not in intake.seen
+    finally:
+        read_back.window, read_back.forwarded = {}, set()
