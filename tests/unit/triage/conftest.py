@@ -9,6 +9,14 @@ import pytest
 from streams.triage import Triage, TriageEngine, load_engine
 
 NINGBO = timezone(timedelta(hours=8))
+# Short names for the five finding codes, shared by the rule-family tests.
+EB, BX, WR, EQ, FR = (
+    "EBIKE_CHARGING",
+    "BLOCKED_EXIT",
+    "ILLEGAL_WIRING",
+    "FIRE_EQUIPMENT_FAILURE",
+    "TELECOM_FRAUD",
+)
 
 
 @pytest.fixture(scope="session")

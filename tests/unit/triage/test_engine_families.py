@@ -8,15 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.triage.conftest import codes
-
-EB, BX, WR, EQ, FR = (
-    "EBIKE_CHARGING",
-    "BLOCKED_EXIT",
-    "ILLEGAL_WIRING",
-    "FIRE_EQUIPMENT_FAILURE",
-    "TELECOM_FRAUD",
-)
+from tests.unit.triage.conftest import BX, EB, EQ, FR, WR, codes
 
 
 # ---- e-bikes and their batteries under other names ----------------------------------------
