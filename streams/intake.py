@@ -24,7 +24,7 @@ from schemas.dead_letter import DeadLetterV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
 from streams.app import app, metrics, settings
 from streams.errors import InvalidReport
-from streams.reconcile import REPORT_ID_HEADER, SOURCE_HEADER, ReadBack, source_header
+from streams.reconcile import ReadBack, forward_headers
 from streams.topics import accepted_topic, rekey_topic, reports_topic, send_dead_letter
 from streams.validation import dead_letter_for, internal_error, parse_report
 
@@ -181,10 +181,9 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
     match outcome:
         case Forward(report):
             value = report.model_dump_json(exclude_none=True).encode()
-            headers = {
-                SOURCE_HEADER: source_header(source.topic, source.partition, source.offset),
-                REPORT_ID_HEADER: report.report_id.encode(),
-            }
+            headers = forward_headers(
+                source.topic, source.partition, source.offset, report.report_id
+            )
             await accepted_topic.send(key=report.grid_id.encode(), value=value, headers=headers)
             seen_reports[report.report_id] = [source.topic, source.partition, source.offset]
             if read_back.in_window(source.topic, source.partition, source.offset):

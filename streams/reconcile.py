@@ -34,6 +34,7 @@ __all__ = [
     "ReadBack",
     "SKEW_MARGIN_SECONDS",
     "SOURCE_HEADER",
+    "forward_headers",
     "forwarded_since_commit",
     "parse_source",
     "source_header",
@@ -102,6 +103,14 @@ class ReadBack:
         self.done.set()
 
 
+def forward_headers(topic: str, partition: int, offset: int, report_id: str) -> dict[str, bytes]:
+    """The headers every forwarded record carries, so a read-back can recognise it."""
+    return {
+        SOURCE_HEADER: source_header(topic, partition, offset),
+        REPORT_ID_HEADER: report_id.encode(),
+    }
+
+
 def source_header(topic: str, partition: int, offset: int) -> bytes:
     """The header value naming a source message: ``topic:partition:offset``."""
     return f"{topic}:{partition}:{offset}".encode()
@@ -126,43 +135,42 @@ def forwarded_since_commit(
     """
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
-        firsts = _first_unprocessed(consumer, bootstrap, group, sources)
+        firsts, window = _first_unprocessed(consumer, bootstrap, group, sources)
         if not firsts:
             return set(), {}
         since = min(timestamp for _offset, timestamp in firsts.values())
-        found = _scan(consumer, _offsets_since(consumer, accepted_topic, since), firsts)
-        parts = [TopicPartition(t, p) for t, p in firsts]
-        ends = {(tp.topic, tp.partition): end for tp, end in consumer.end_offsets(parts).items()}
-        return found, {source: (first, ends[source]) for source, (first, _ts) in firsts.items()}
+        return _scan(consumer, _offsets_since(consumer, accepted_topic, since), firsts), window
     finally:
         consumer.close()
 
 
 def _first_unprocessed(
     consumer: KafkaConsumer, bootstrap: list[str], group: str, sources: list[tuple[str, int]]
-) -> dict[tuple[str, int], tuple[int, float]]:
-    """Source → (first offset the group has not committed, its broker time in seconds)."""
+) -> tuple[dict[tuple[str, int], tuple[int, float]], Window]:
+    """Where each source's uncommitted messages start, and the replay windows.
+
+    Returns source → (first uncommitted offset, its broker time in seconds) and source →
+    (that offset, end offset now), for the sources that have uncommitted records.
+    """
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         committed = admin.list_group_offsets({group: None}).get(group, {})
     finally:
         admin.close()
     parts = [TopicPartition(t, p) for t, p in sources]
-    beginnings = consumer.beginning_offsets(parts)
-    firsts = {}
+    beginnings, ends = consumer.beginning_offsets(parts), consumer.end_offsets(parts)
+    firsts, window = {}, {}
     for tp in parts:
         meta = committed.get(tp)
         offset = max(meta.offset if meta is not None else 0, beginnings[tp])
-        timestamp = _timestamp_at(consumer, tp, offset)
-        if timestamp is not None:
-            firsts[(tp.topic, tp.partition)] = (offset, timestamp)
-    return firsts
+        if offset < ends[tp]:  # else nothing is uncommitted there
+            firsts[(tp.topic, tp.partition)] = (offset, _timestamp_at(consumer, tp, offset))
+            window[(tp.topic, tp.partition)] = (offset, ends[tp])
+    return firsts, window
 
 
-def _timestamp_at(consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> float | None:
-    """Broker time of the record at ``offset``, or None when there is none yet."""
-    if consumer.end_offsets([tp])[tp] <= offset:
-        return None
+def _timestamp_at(consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> float:
+    """Broker time of the record at ``offset`` (which exists)."""
     consumer.assign([tp])
     consumer.seek(tp, offset)
     deadline = time.monotonic() + SCAN_TIMEOUT_SECONDS

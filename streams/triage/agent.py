@@ -18,7 +18,7 @@ import faust
 from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, IntakeSource, accepted_report_adapter
 from streams.app import app, metrics, settings
-from streams.reconcile import REPORT_ID_HEADER, SOURCE_HEADER, ReadBack, source_header
+from streams.reconcile import ReadBack, forward_headers
 from streams.topics import accepted_topic, findings_topic, send_dead_letter
 from streams.triage import Triage, load_engine
 from streams.validation import internal_error
@@ -91,10 +91,7 @@ async def triage_one(message: faust.types.Message, raw: bytes) -> None:
 
 async def emit(event: FindingsEventV1, source: IntakeSource) -> None:
     """Send the findings event and count its findings by district, code and severity."""
-    headers = {
-        SOURCE_HEADER: source_header(source.topic, source.partition, source.offset),
-        REPORT_ID_HEADER: event.report_id.encode(),
-    }
+    headers = forward_headers(source.topic, source.partition, source.offset, event.report_id)
     value = event.model_dump_json().encode()  # severity null stays: "no finding" is an answer
     await findings_topic.send(key=event.grid_id.encode(), value=value, headers=headers)
     metrics.reports_triaged.labels(event.severity or "none").inc()
