@@ -1,6 +1,14 @@
 """Event schemas of gridwatch: the wire contract apps publish to, and what we emit."""
 
 from schemas.dead_letter import DeadLetterV1, ErrorKind, FieldError, dead_letter_adapter
+from schemas.escalation import (
+    AlertDeadLetterV1,
+    EscalationActionV1,
+    EscalationEventV1,
+    alert_dead_letter_adapter,
+    escalation_action_adapter,
+    escalation_event_adapter,
+)
 from schemas.findings import (
     FINDING_CODES,
     SEVERITIES,
@@ -24,6 +32,12 @@ from schemas.grid_report import (
 from schemas.pii import mask_phone, mask_pii_text
 
 __all__ = [
+    "AlertDeadLetterV1",
+    "EscalationActionV1",
+    "EscalationEventV1",
+    "alert_dead_letter_adapter",
+    "escalation_action_adapter",
+    "escalation_event_adapter",
     "CHANNELS",
     "FINDING_CODES",
     "SEVERITIES",

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import TypeAdapter
 
 from schemas.dead_letter import DeadLetterV1
+from schemas.escalation import AlertDeadLetterV1, EscalationActionV1, EscalationEventV1
 from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1
 
@@ -23,6 +24,9 @@ _MODELS: dict[str, type] = {
     "accepted_report.v1.schema.json": AcceptedReportV1,
     "dead_letter.v1.schema.json": DeadLetterV1,
     "findings_event.v1.schema.json": FindingsEventV1,
+    "escalation_event.v1.schema.json": EscalationEventV1,
+    "escalation_action.v1.schema.json": EscalationActionV1,
+    "alert_dead_letter.v1.schema.json": AlertDeadLetterV1,
 }
 
 

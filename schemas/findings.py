@@ -2,7 +2,8 @@
 
 One event per report, also when there is no finding (``findings`` empty, ``severity`` null),
 so the command center can count reports and findings from one topic. It carries the report's
-place and time so consumers need not join back to the report.
+place and time so consumers need not join back to the report, and, when something was found,
+what escalation needs to tell responders (the masked text, the sealed raw values).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
-from schemas.grid_report import Channel, District, PlaceType, ReporterRole
+from schemas.grid_report import Channel, District, IndicatorRef, PlaceType, ReporterRole
 
 __all__ = [
     "FINDING_CODES",
@@ -75,6 +76,12 @@ class FindingsEventV1(BaseModel):
     findings: tuple[FindingV1, ...]
     severity: Severity | None
     classified_at: AwareDatetime
+    # For responders, only when there are findings: the masked text and contact, the sealed
+    # raw values, and the fraud indicators.
+    text: str | None = None
+    contact_phone: str | None = None
+    sealed_pii: str | None = None
+    indicators: tuple[IndicatorRef, ...] = ()
 
 
 findings_event_adapter: TypeAdapter[FindingsEventV1] = TypeAdapter(FindingsEventV1)

@@ -36,6 +36,7 @@ __all__ = [
     "District",
     "GridReport",
     "GridReportV1",
+    "IndicatorRef",
     "IntakeSource",
     "PlaceType",
     "ReporterRole",
@@ -129,11 +130,18 @@ class GridReportV1(BaseModel):
     def _mask_contact_phone(self, phone: str | None) -> str | None:
         return None if phone is None else mask_phone(phone)
 
-    def accepted(self, source: IntakeSource) -> AcceptedReportV1:
+    def accepted(
+        self,
+        source: IntakeSource,
+        *,
+        sealed_pii: str | None = None,
+        indicators: tuple[IndicatorRef, ...] = (),
+    ) -> AcceptedReportV1:
         """Normalise for ``grid.reports.accepted``: PII in the text masked, source noted."""
         fields = self.model_dump(exclude_none=True)  # contact_phone masked by the serializer
         fields["text"] = mask_pii_text(self.text)
-        return AcceptedReportV1.model_validate({**fields, "intake": source}, strict=False)
+        extra = {"intake": source, "sealed_pii": sealed_pii, "indicators": indicators}
+        return AcceptedReportV1.model_validate({**fields, **extra}, strict=False)
 
 
 class IntakeSource(BaseModel):
@@ -147,10 +155,30 @@ class IntakeSource(BaseModel):
     received_at: AwareDatetime
 
 
+class IndicatorRef(BaseModel):
+    """A phone number, bank account or link in the text, as a keyed digest and masked.
+
+    The digest lets fraud campaigns be spotted (the same scam number in several reports)
+    without the number itself travelling; only holders of the key can test a guess.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["phone", "bank_account", "link"]
+    digest: str
+    masked: str
+
+
 class AcceptedReportV1(GridReportV1):
-    """A validated report as intake forwards it: normalised, PII masked, source noted."""
+    """A validated report as intake forwards it: normalised, PII masked, source noted.
+
+    ``sealed_pii`` holds the raw phone numbers and text, encrypted with the PII key, for the
+    responders whose role needs them (police, bank); nothing else can read it.
+    """
 
     intake: IntakeSource
+    sealed_pii: str | None = None
+    indicators: tuple[IndicatorRef, ...] = ()
 
     @field_serializer("contact_phone")
     def _mask_contact_phone(self, phone: str | None) -> str | None:

@@ -47,6 +47,12 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.accepted, n, 30, "validated reports, personal data masked", True),
         TopicSpec(t.dlq, n, 30, "dead letters: reason + original bytes (personal data)"),
         TopicSpec(t.findings, n, 30, "triage findings per report", True),
+        # The escalator's time is the broker's: commands carry LogAppendTime.
+        TopicSpec(t.escalation_commands, n, 7, "escalator input (internal)", True),
+        TopicSpec(t.escalations, n, 90, "escalation timelines (masked; PII sealed)", True),
+        TopicSpec(t.acks, n, 30, "responders' acks and resolves"),
+        TopicSpec(t.indicators, n, 2, "fraud indicator sightings by digest (internal)"),
+        TopicSpec(t.alerts_dlq, n, 30, "bad actions, undeliverable notifications"),
     ]
 
 

@@ -10,9 +10,10 @@ from prometheus_client import CollectorRegistry
 
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
+from streams.pii_vault import PiiVault
 from streams.settings import Settings, faust_env_overrides
 
-__all__ = ["app", "create_app", "metrics", "registry", "settings"]
+__all__ = ["app", "create_app", "metrics", "registry", "settings", "vault"]
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -63,6 +64,8 @@ app = create_app(settings)
 registry = CollectorRegistry()
 metrics = GridMetrics.create(registry)
 setup_prometheus_sensors(app, registry=registry)
+_pii_key = settings.escalation.pii_key
+vault = PiiVault(None if _pii_key is None else _pii_key.get_secret_value())
 
 
 async def _undo_spinner_debug_level() -> None:
@@ -73,6 +76,11 @@ async def _undo_spinner_debug_level() -> None:
     cost about a tenth of a worker's CPU in a profile.
     """
     logging.getLogger().setLevel(_LEVELS[settings.log_level])
+    if vault.uses_dev_key or settings.escalation.uses_dev_token:
+        logging.getLogger(__name__).warning(
+            "using the public development PII key or API token: set GRID_ESCALATION__PII_KEY "
+            "and GRID_ESCALATION__API_TOKEN before real reports arrive"
+        )
 
 
 app.task(_undo_spinner_debug_level)

@@ -43,6 +43,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     check_environment()
     create_topics(settings)  # ours, with our configs, before Faust would declare them bare
+    import streams.escalation.notifier  # noqa: F401 - escalation agents, notifier
+    import streams.escalation.web  # noqa: F401 - ack/resolve endpoints
     import streams.intake  # noqa: F401 - registers the intake agent on the app
     import streams.triage.agent  # noqa: F401 - registers the triage agent
 
@@ -115,6 +117,34 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _receiver(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from streams.escalation.receiver import run_receiver
+
+    settings = Settings()
+    secret = (args.secret or settings.escalation.webhook_secret.get_secret_value()).encode()
+    print(f"receiving webhooks on http://{args.host}:{args.port}/TARGET", file=sys.stderr)
+    try:
+        asyncio.run(run_receiver(args.host, args.port, secret, fail_first=args.fail_first))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _responder(args: argparse.Namespace) -> int:
+    from streams.escalation.policy import load_policy
+    from streams.escalation.responder import run_responder
+
+    settings = Settings()
+    policy = load_policy(settings.escalation.policy_file)
+    roles = sorted({t.role for t in policy.targets.values()})
+    if args.role not in roles:
+        print(f"unknown role {args.role!r}; the policy has {roles}", file=sys.stderr)
+        return 2
+    return run_responder(settings, policy, args.role, args.by)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     parser = argparse.ArgumentParser(prog="gridwatch", description=__doc__)
@@ -160,6 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=2025)
     sample.add_argument("--prefix", default="rpt", help="report_id prefix (fresh ids per run)")
     sample.set_defaults(func=_sample)
+
+    receiver = sub.add_parser("receiver", help="run the reference webhook receiver")
+    receiver.add_argument("--host", default="127.0.0.1")
+    receiver.add_argument("--port", type=int, default=8085)
+    receiver.add_argument(
+        "--secret", help="signing secret (default GRID_ESCALATION__WEBHOOK_SECRET)"
+    )
+    receiver.add_argument("--fail-first", type=int, default=0, help="answer N requests with 503")
+    receiver.set_defaults(func=_receiver)
+
+    responder = sub.add_parser("responder", help="watch escalations for a role and ack them")
+    responder.add_argument("--role", required=True, help="police, bank, community, street, ...")
+    responder.add_argument("--by", default=os.environ.get("USER", "responder"), help="your name")
+    responder.set_defaults(func=_responder)
 
     _add_triage_commands(sub)
     return parser

@@ -22,8 +22,9 @@ from aiokafka.partitioner import murmur2
 
 from schemas.dead_letter import DeadLetterV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
-from streams.app import app, metrics, settings
+from streams.app import app, metrics, settings, vault
 from streams.errors import InvalidReport
+from streams.pii_vault import PiiVault
 from streams.reconcile import ReadBack, forward_headers
 from streams.topics import accepted_topic, rekey_topic, reports_topic, send_dead_letter
 from streams.validation import dead_letter_for, internal_error, parse_report
@@ -87,6 +88,7 @@ def route(
     seen: Container[str],
     partitions: int,
     rekeyed: bool,
+    vault: PiiVault | None = None,
 ) -> Outcome:
     """Decide what happens to one message; pure, so every path is tested without Kafka."""
     try:
@@ -97,7 +99,10 @@ def route(
         return Rekey(report.report_id)
     if report.report_id in seen:
         return Duplicate(report.report_id)
-    return Forward(report.accepted(source))
+    if vault is None:
+        return Forward(report.accepted(source))
+    sealed, indicators = vault.seal(report), vault.indicators(report.text)
+    return Forward(report.accepted(source, sealed_pii=sealed, indicators=indicators))
 
 
 # report_id -> [topic, partition, offset] of the message that was accepted; survives restarts
@@ -170,6 +175,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
             seen=seen,
             partitions=settings.kafka.partitions,
             rekeyed=message.topic == settings.topics.rekey,
+            vault=vault,
         )
         await deliver(outcome, raw, source)
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message

@@ -41,6 +41,9 @@ class GridMetrics:
     reports_triaged: Counter
     findings: Counter
     intake_seconds: Histogram
+    escalation_events: Counter
+    notifications: Counter
+    notification_seconds: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> GridMetrics:
@@ -91,6 +94,24 @@ class GridMetrics:
                 "grid_intake_processing_seconds",
                 "Time to validate and route one message.",
                 buckets=INTAKE_LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            escalation_events=Counter(
+                "grid_escalation_events_total",
+                "Escalation lifecycle events (opened, notified, escalated…) by code and level.",
+                ["type", "code", "level"],
+                registry=registry,
+            ),
+            notifications=Counter(
+                "grid_notifications_total",
+                "Webhook deliveries by target and outcome (delivered, failed, skipped_repeat).",
+                ["target", "outcome"],
+                registry=registry,
+            ),
+            notification_seconds=Histogram(
+                "grid_notification_delivery_seconds",
+                "From the notified event's time to the responder's 2xx, retries included.",
+                buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0),
                 registry=registry,
             ),
         )

@@ -13,10 +13,19 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["FAUST_OVERRIDE_VARS", "KafkaSettings", "Settings", "TopicNames", "faust_env_overrides"]
+__all__ = [
+    "DEV_API_TOKEN",
+    "FAUST_OVERRIDE_VARS",
+    "EscalationSettings",
+    "KafkaSettings",
+    "Settings",
+    "TopicNames",
+    "WebhookTarget",
+    "faust_env_overrides",
+]
 
 # Faust reads these itself and lets them win over what the code passes (faust/types/settings).
 FAUST_OVERRIDE_VARS = (
@@ -67,6 +76,11 @@ class TopicNames(BaseModel):
     accepted: str = "grid.reports.accepted"
     dlq: str = "grid.reports.dlq"
     findings: str = "grid.findings"
+    escalation_commands: str = "alerts.commands"
+    escalations: str = "alerts.escalations"
+    acks: str = "alerts.acks"
+    indicators: str = "alerts.indicators"
+    alerts_dlq: str = "alerts.dlq"
 
     @model_validator(mode="after")
     def _distinct(self) -> TopicNames:
@@ -77,6 +91,40 @@ class TopicNames(BaseModel):
         return self
 
 
+# Public: for demos and tests; the worker warns while it is in use.
+DEV_API_TOKEN = "gridwatch-dev-token"  # noqa: S105
+
+
+class WebhookTarget(BaseModel):
+    """Where one responder's webhook is, and the key its deliveries are signed with."""
+
+    url: str
+    secret: SecretStr
+
+
+class EscalationSettings(BaseModel):
+    """Where the policy is, how responders are reached, and the keys that guard them."""
+
+    # None: the policy shipped in streams/escalation/policy.yaml.
+    policy_file: Path | None = None
+    # Per-target webhooks; a target not listed here gets ``webhook_base_url`` + its name,
+    # signed with ``webhook_secret`` (one receiver standing in for every target: demo, tests).
+    webhooks: dict[str, WebhookTarget] = {}
+    webhook_base_url: str | None = None
+    webhook_secret: SecretStr = SecretStr("gridwatch-dev-webhook-secret")
+    # Bearer token for POST /escalations/{id}/ack|resolve.
+    api_token: SecretStr = SecretStr(DEV_API_TOKEN)
+    # Fernet key sealing raw phone numbers for responders allowed to see them (police, bank),
+    # and keying the digests of fraud indicators. None: the public development key.
+    pii_key: SecretStr | None = None
+    tick_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    @property
+    def uses_dev_token(self) -> bool:
+        """True while the API token anyone can read in this repository is in use."""
+        return self.api_token.get_secret_value() == DEV_API_TOKEN
+
+
 class Settings(BaseSettings):
     """The worker's and the tools' settings."""
 
@@ -85,6 +133,7 @@ class Settings(BaseSettings):
     app_id: str = "gridwatch"
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicNames = TopicNames()
+    escalation: EscalationSettings = EscalationSettings()
     # Static group membership: a worker restarted with the same id (and web port) gets its
     # partitions back at once, without the two rebalances a crash otherwise costs. Default:
     # host name and web port, which is stable for a StatefulSet pod or a systemd unit.

@@ -11,6 +11,11 @@ from streams.app import app, metrics, settings
 
 __all__ = [
     "accepted_topic",
+    "acks_topic",
+    "alerts_dlq_topic",
+    "commands_topic",
+    "escalations_topic",
+    "indicators_topic",
     "dlq_topic",
     "findings_topic",
     "rekey_topic",
@@ -25,6 +30,11 @@ rekey_topic = app.topic(_names.rekey, value_type=bytes, key_type=bytes)
 accepted_topic = app.topic(_names.accepted, value_type=bytes, key_type=bytes)
 dlq_topic = app.topic(_names.dlq, value_type=bytes, key_type=bytes)
 findings_topic = app.topic(_names.findings, value_type=bytes, key_type=bytes)
+commands_topic = app.topic(_names.escalation_commands, value_type=bytes, key_type=bytes)
+escalations_topic = app.topic(_names.escalations, value_type=bytes, key_type=bytes)
+acks_topic = app.topic(_names.acks, value_type=bytes, key_type=bytes)
+indicators_topic = app.topic(_names.indicators, value_type=bytes, key_type=bytes)
+alerts_dlq_topic = app.topic(_names.alerts_dlq, value_type=bytes, key_type=bytes)
 
 
 async def send_dead_letter(letter: DeadLetterV1) -> None:

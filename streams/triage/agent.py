@@ -26,11 +26,14 @@ from streams.validation import internal_error
 __all__ = ["findings_event", "read_back", "triage"]
 
 _PLACE_FIELDS = ("street", "community", "address", "place_type", "lat", "lon")
+_RESPONDER_FIELDS = ("text", "contact_phone", "sealed_pii", "indicators")
 
 
 def findings_event(report: AcceptedReportV1, verdict: Triage, now: datetime) -> FindingsEventV1:
     """The findings event for one report: the verdict plus the report's place and time."""
     place = {name: getattr(report, name) for name in _PLACE_FIELDS}
+    found = verdict.to_dict()
+    for_responders = {name: getattr(report, name) for name in _RESPONDER_FIELDS}
     return FindingsEventV1.model_validate(
         {
             "report_id": report.report_id,
@@ -40,7 +43,8 @@ def findings_event(report: AcceptedReportV1, verdict: Triage, now: datetime) -> 
             "district": report.district,
             "grid_id": report.grid_id,
             **place,
-            **verdict.to_dict(),
+            **found,
+            **(for_responders if found["findings"] else {}),
             "classified_at": now,
         }
     )

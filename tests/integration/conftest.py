@@ -6,22 +6,28 @@ the run, so integration tests never pass by not running.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from streams.admin import create_topics
+from streams.escalation.receiver import receiver_app
 from streams.settings import KafkaSettings, Settings, TopicNames
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,18 +78,14 @@ class Pipeline:
 
     def __init__(self, bootstrap: str, data_dir: Path) -> None:
         run = uuid.uuid4().hex[:10]
+        defaults = TopicNames().model_dump()
         self.settings = Settings(
             app_id=f"gw-test-{run}",
             kafka=KafkaSettings(bootstrap_servers=bootstrap, partitions=6),
-            topics=TopicNames(
-                reports=f"t{run}.grid.reports",
-                rekey=f"t{run}.grid.reports.rekey",
-                accepted=f"t{run}.grid.reports.accepted",
-                dlq=f"t{run}.grid.reports.dlq",
-                findings=f"t{run}.grid.findings",
-            ),
+            topics=TopicNames(**{field: f"t{run}.{name}" for field, name in defaults.items()}),
             data_dir=data_dir,
         )
+        self.extra_env: dict[str, str] = {}  # e.g. GRID_ESCALATION__* for one test
         create_topics(self.settings)
 
     def env(self, web_port: int, instance_id: str) -> dict[str, str]:
@@ -94,17 +96,13 @@ class Pipeline:
             GRID_APP_ID=s.app_id,
             GRID_KAFKA__BOOTSTRAP_SERVERS=s.kafka.bootstrap_servers,
             GRID_KAFKA__PARTITIONS=str(s.kafka.partitions),
-            GRID_TOPICS__REPORTS=s.topics.reports,
-            GRID_TOPICS__REKEY=s.topics.rekey,
-            GRID_TOPICS__ACCEPTED=s.topics.accepted,
-            GRID_TOPICS__DLQ=s.topics.dlq,
-            GRID_TOPICS__FINDINGS=s.topics.findings,
             GRID_DATA_DIR=str(s.data_dir),
             GRID_WEB_PORT=str(web_port),
             GRID_INSTANCE_ID=instance_id,
             GRID_LOG_LEVEL="warn",
         )
-        return env
+        env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in s.topics}
+        return env | self.extra_env
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         """Partition → end offset of ``topic`` now."""
@@ -254,3 +252,52 @@ def start_worker(pipeline: Pipeline, tmp_path: Path) -> Iterator[Callable[..., W
     yield start
     for worker in workers:
         worker.stop()
+
+
+class Receiver:
+    """gridwatch's reference webhook receiver, served from a thread on a free port."""
+
+    def __init__(self, secret: bytes) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(secret,), daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            pytest.fail("the webhook receiver did not start")
+
+    def _serve(self, secret: bytes) -> None:
+        asyncio.set_event_loop(self._loop)
+        runner = web.AppRunner(receiver_app(secret))
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", self.port)
+        self._loop.run_until_complete(site.start())
+        self._runner = runner
+        self._ready.set()
+        self._loop.run_forever()
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every delivery accepted so far (each delivery id once, with its attempt count)."""
+        url = f"{self.url}/_deliveries"
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            found: list[dict[str, Any]] = json.loads(response.read())
+            return found
+
+    def close(self) -> None:
+        """Stop serving."""
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver standing in for every responder, signed with ``RECEIVER_SECRET``."""
+    server = Receiver(RECEIVER_SECRET)
+    yield server
+    server.close()
+
+
+RECEIVER_SECRET = b"integration-webhook-secret"

@@ -1,0 +1,302 @@
+"""The escalation agents: thin wiring of the pure escalator, policy and campaigns onto Kafka.
+
+    grid.findings ──> route_findings ──> alerts.commands   (candidates, by district)
+                                    └──> alerts.indicators (fraud sightings, by digest)
+    alerts.indicators ──> watch_campaigns ──> alerts.commands (campaign candidates)
+    alerts.acks, HTTP ──> route_actions ──> alerts.commands (acks, resolves)
+    leader timer ──> alerts.commands (a tick per partition)
+    alerts.commands ──> escalate (one table) ──> alerts.escalations ──> notifier (webhooks)
+
+Every input of the escalator goes through one topic so that its decisions follow one order
+per district, and its time is the broker's append time of each command: a replay decides the
+same. Routing agents are at least once; the escalator recognises a re-sent candidate.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import faust
+
+from schemas.escalation import (
+    AlertDeadLetterV1,
+    AlertErrorKind,
+    CampaignInfo,
+    EscalationActionV1,
+    EscalationEventV1,
+    ReportRef,
+    escalation_action_adapter,
+)
+from schemas.findings import FindingsEventV1, findings_event_adapter
+from streams.app import app, metrics, settings
+from streams.escalation.campaigns import CampaignDecision, CampaignState, Sighting, observe
+from streams.escalation.commands import (
+    ActionCommand,
+    CandidateCommand,
+    TickCommand,
+    command_adapter,
+    district_partition,
+)
+from streams.escalation.escalator import Escalator, UnknownEscalation
+from streams.escalation.lifecycle import Candidate, district_of
+from streams.escalation.policy import CAMPAIGN_CODE, load_policy
+from streams.topics import (
+    acks_topic,
+    alerts_dlq_topic,
+    commands_topic,
+    escalations_topic,
+    findings_topic,
+    indicators_topic,
+)
+
+__all__ = [
+    "candidates",
+    "escalate",
+    "escalator",
+    "escalator_table",
+    "policy",
+    "route_actions",
+    "route_findings",
+    "send_action",
+    "sightings",
+    "watch_campaigns",
+]
+
+log = logging.getLogger(__name__)
+
+policy = load_policy(settings.escalation.policy_file)
+_PARTITIONS = settings.kafka.partitions
+_JSON: faust.Schema[str, object] = faust.Schema(key_serializer="json", value_serializer="json")
+
+escalator_table = app.Table("escalator", default=None, schema=_JSON)
+campaign_table = app.Table("campaign-sightings", default=None, schema=_JSON)
+escalator = Escalator(policy, escalator_table)
+
+
+# -- pure: what a findings event asks of the escalator
+
+
+def candidates(event: FindingsEventV1) -> list[Candidate]:
+    """One candidate per finding that the policy escalates."""
+    report = ReportRef(
+        report_id=event.report_id,
+        reported_at=event.reported_at,
+        grid_id=event.grid_id,
+        address=event.address,
+        text=event.text,
+        contact_phone=event.contact_phone,
+        sealed_pii=event.sealed_pii,
+    )
+    place = {"grid_id": event.grid_id, "address": event.address, "lat": event.lat, "lon": event.lon}
+    return [
+        Candidate(
+            code=f.code,
+            severity=f.severity,
+            district=event.district,
+            fraud_type=f.fraud_type,
+            report=report,
+            **place,
+        )
+        for f in event.findings
+        if policy.rule_for(f.code, f.severity) is not None
+    ]
+
+
+def sightings(event: FindingsEventV1, at: float) -> list[Sighting]:
+    """The fraud indicators of a report with a fraud finding, one sighting each."""
+    if not any(f.code == "TELECOM_FRAUD" for f in event.findings):
+        return []
+    return [
+        Sighting(
+            digest=i.digest,
+            kind=i.kind,
+            masked=i.masked,
+            report_id=event.report_id,
+            grid_id=event.grid_id,
+            district=event.district,
+            at=at,
+        )
+        for i in event.indicators
+    ]
+
+
+def campaign_candidates(decision: CampaignDecision, state: CampaignState) -> list[Candidate]:
+    """The candidates of a campaign: its first report opens it, the others join (by its id)."""
+    info = CampaignInfo(
+        campaign_id=decision.campaign_id,
+        indicator_kind=decision.indicator_kind,
+        indicator=decision.masked,
+        grids=decision.grids,
+        districts=decision.districts,
+    )
+    listed = {s["report_id"]: s for s in state["sightings"]}
+    home = listed[decision.reports[0]]["district"]  # the campaign lives where it was first seen
+    return [
+        Candidate(
+            code=CAMPAIGN_CODE,
+            severity="high",
+            district=home,
+            grid_id=listed[rid]["grid_id"],
+            report=ReportRef(
+                report_id=rid,
+                reported_at=datetime.fromtimestamp(listed[rid]["at"], UTC),
+                grid_id=listed[rid]["grid_id"],
+            ),
+            campaign=info,
+        )
+        for rid in decision.reports
+        if rid in listed
+    ]
+
+
+# -- routing agents
+
+
+async def send_candidate(cand: Candidate) -> None:
+    """Put a candidate on the partition of its district."""
+    await commands_topic.send(
+        key=cand.district.encode(),
+        value=CandidateCommand(candidate=cand).model_dump_json().encode(),
+        partition=district_partition(cand.district, _PARTITIONS),
+    )
+
+
+async def send_action(action: EscalationActionV1) -> None:
+    """Put a responder's action on the partition of its escalation's district."""
+    district = district_of(action.escalation_id)
+    if district is None:
+        raise UnknownEscalation(action.escalation_id)
+    await commands_topic.send(
+        key=district.encode(),
+        value=ActionCommand(action=action).model_dump_json().encode(),
+        partition=district_partition(district, _PARTITIONS),
+    )
+
+
+async def dead_letter(
+    kind: AlertErrorKind, reason: str, message: faust.types.Message, raw: bytes, **more: object
+) -> None:
+    """Put a bad action (or a command that failed) on ``alerts.dlq`` with its reason."""
+    letter = AlertDeadLetterV1.model_validate(
+        {
+            "kind": kind,
+            "reason": reason,
+            "source_topic": message.topic,
+            "source_partition": message.partition,
+            "source_offset": message.offset,
+            "original_b64": base64.b64encode(raw).decode(),
+            "dead_lettered_at": datetime.now(UTC),
+            **more,
+        }
+    )
+    await alerts_dlq_topic.send(key=None, value=letter.model_dump_json().encode())
+    log.warning("alerts.dlq: %s (%s) from %s", kind, reason, message.topic)
+
+
+@app.agent(findings_topic)
+async def route_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Send what the policy escalates to the escalator, and fraud indicators to campaigns."""
+    async for event in stream.events():
+        raw: bytes = event.value
+        if b'"findings":[]' not in raw:  # most reports find nothing: skip the parse
+            try:
+                findings = findings_event_adapter.validate_json(raw)
+                for cand in candidates(findings):
+                    await send_candidate(cand)
+                for seen in sightings(findings, event.message.timestamp):
+                    await indicators_topic.send(
+                        key=seen.digest.encode(), value=_sighting_json(seen)
+                    )
+            except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
+                await dead_letter("internal_error", repr(exc), event.message, raw)
+        yield None
+
+
+def _sighting_json(seen: Sighting) -> bytes:
+    return json.dumps(dataclasses.asdict(seen), ensure_ascii=False).encode()
+
+
+@app.agent(indicators_topic)
+async def watch_campaigns(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Count sightings per indicator; a campaign opens (or grows) into the escalator."""
+    window, min_grids = policy.campaigns.window, policy.campaigns.min_grids
+    async for event in stream.events():
+        try:
+            seen = Sighting(**json.loads(event.value))
+            state, decision = observe(
+                campaign_table.get(seen.digest), seen, window_s=window, min_grids=min_grids
+            )
+            campaign_table[seen.digest] = state
+            if decision is not None:
+                news = campaign_candidates(decision, state)
+                for cand in news if decision.kind == "opened" else news[-1:]:
+                    await send_candidate(cand)
+        except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
+            await dead_letter("internal_error", repr(exc), event.message, event.value)
+        yield None
+
+
+@app.agent(acks_topic)
+async def route_actions(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Check responders' actions from ``alerts.acks`` and pass them to the escalator."""
+    async for event in stream.events():
+        try:
+            action = escalation_action_adapter.validate_json(event.value)
+            await send_action(action)
+        except UnknownEscalation as exc:
+            await dead_letter(
+                "unknown_escalation", f"not an escalation id: {exc}", event.message, event.value
+            )
+        except ValueError as exc:  # pydantic's ValidationError: say which field and why
+            await dead_letter("invalid_action", str(exc), event.message, event.value)
+        except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
+            await dead_letter("internal_error", repr(exc), event.message, event.value)
+        yield None
+
+
+@app.timer(interval=settings.escalation.tick_interval_s, on_leader=True)  # type: ignore[untyped-decorator]
+async def tick() -> None:
+    """Tell every partition of the escalator that time passed (the leader alone does)."""
+    value = TickCommand().model_dump_json().encode()
+    for partition in range(_PARTITIONS):
+        await commands_topic.send(key=b"tick", value=value, partition=partition)
+
+
+# -- the escalator
+
+
+@app.agent(commands_topic)
+async def escalate(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Apply every command to the escalator's table and send the events it causes."""
+    async for event in stream.events():
+        message = event.message
+        try:
+            command = command_adapter.validate_json(event.value)
+            sent = escalator.handle(command, message.partition, message.timestamp, message.offset)
+            for escalation_event in sent:
+                await publish(escalation_event)
+        except UnknownEscalation as exc:
+            await dead_letter(
+                "unknown_escalation",
+                "no escalation with this id",
+                message,
+                event.value,
+                escalation_id=str(exc),
+            )
+        except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
+            await dead_letter("internal_error", repr(exc), message, event.value)
+        yield None
+
+
+async def publish(event: EscalationEventV1) -> None:
+    """One lifecycle event to ``alerts.escalations``, keyed by escalation: a timeline in order."""
+    await escalations_topic.send(
+        key=event.escalation_id.encode(), value=event.model_dump_json().encode()
+    )
+    level = "none" if event.level is None else str(event.level)
+    metrics.escalation_events.labels(event.type, event.code, level).inc()
