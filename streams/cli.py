@@ -124,7 +124,6 @@ def _receiver(args: argparse.Namespace) -> int:
 
     settings = Settings()
     secret = (args.secret or settings.escalation.webhook_secret.get_secret_value()).encode()
-    print(f"receiving webhooks on http://{args.host}:{args.port}/TARGET", file=sys.stderr)
     try:
         asyncio.run(run_receiver(args.host, args.port, secret, fail_first=args.fail_first))
     except KeyboardInterrupt:
@@ -218,6 +217,29 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     classify = bench_sub.add_parser("classify", help="classification alone, one core")
     triage_cli.add_bench_classify_arguments(classify)
     classify.set_defaults(func=triage_cli.bench_classify)
+    escalation = bench_sub.add_parser(
+        "escalation", help="publish -> first webhook delivery, p50/p95/p99, real broker"
+    )
+    escalation.add_argument("--rates", default="200,1000", help="reports/s, comma-separated")
+    escalation.add_argument("--seconds", type=float, default=20, help="per rate")
+    escalation.add_argument("--probe-every", type=int, default=20, help="1 in N is a fraud probe")
+    escalation.set_defaults(func=_bench_escalation)
+
+
+def _bench_escalation(args: argparse.Namespace) -> int:
+    import platform
+
+    from streams.escalation.bench import HEADER, run_bench
+
+    settings = Settings()
+    rates = [int(r) for r in args.rates.split(",")]
+    print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
+    results = run_bench(settings.kafka.bootstrap_servers, rates, args.seconds, args.probe_every)
+    print(HEADER)
+    for result in results:
+        print(result.row())
+    print("target: p99 < 250 ms at 1,000 reports/s (publish -> first webhook delivery)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

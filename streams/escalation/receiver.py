@@ -156,12 +156,13 @@ async def run_receiver(
 
 
 def summary(delivery: Delivery) -> str:
-    """One short line about a delivery: only ids and the event type, no personal data."""
+    """One short line about a delivery: ids, code, severity, level; no personal data."""
     event_type = _short(delivery.payload.get("type"))
     escalation_id = _short(delivery.payload.get("escalation_id"))
+    what = " ".join(_short(delivery.payload.get(k)) for k in ("code", "severity", "level"))
     return (
-        f"{_short(delivery.target)} delivery={_short(delivery.delivery_id)} type={event_type} "
-        f"escalation={escalation_id} attempts={delivery.attempts}"
+        f"{_short(delivery.target)} {what} delivery={_short(delivery.delivery_id)} "
+        f"type={event_type} escalation={escalation_id} attempts={delivery.attempts}"
     )
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TextIO
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
@@ -134,7 +133,7 @@ def run_responder(
     role: str,
     by: str,
     *,
-    lines: TextIO = sys.stdin,
+    lines: Iterable[str] = sys.stdin,
     say: Callable[[str], object] = print,
 ) -> int:
     """Show escalations for ``role`` as they arrive and publish the responder's actions."""

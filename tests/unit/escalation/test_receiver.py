@@ -31,6 +31,9 @@ SECRET = b"whsec-receiver"
 T = 1_762_175_645
 PAYLOAD: dict[str, Any] = {
     "type": "notified",
+    "code": "TELECOM_FRAUD",
+    "severity": "critical",
+    "level": 0,
     "escalation_id": "esc-251103-00000000deadbeef",
     "reports": [{"contact_phone": "13800138000"}],
 }
@@ -290,7 +293,8 @@ async def test_run_receiver_serves_and_prints_one_short_line_per_delivery() -> N
             outcome = await deliver(session, base + "police", SECRET, body, "d-3", RetryPolicy())
         assert outcome.delivered
         assert lines[1:] == [
-            "police delivery=d-3 type=notified escalation=esc-251103-00000000deadbeef attempts=1"
+            "police TELECOM_FRAUD critical 0 delivery=d-3 type=notified"
+            " escalation=esc-251103-00000000deadbeef attempts=1"
         ]
     finally:
         task.cancel()
@@ -307,4 +311,4 @@ def test_summary_never_prints_nested_values_or_control_characters() -> None:
         {"type": {"contact_phone": "13800138000"}, "escalation_id": "esc\n1"},
         1,
     )
-    assert summary(delivery) == "police delivery=d-?[2J type=- escalation=esc?1 attempts=1"
+    assert summary(delivery) == "police - - - delivery=d-?[2J type=- escalation=esc?1 attempts=1"
