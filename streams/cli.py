@@ -48,7 +48,14 @@ def _worker(args: argparse.Namespace) -> int:
     import streams.intake  # noqa: F401 - registers the intake agent on the app
     import streams.triage.agent  # noqa: F401 - registers the triage agent
 
-    sys.argv = ["gridwatch", "worker", "--loglevel", settings.log_level]
+    sys.argv = [
+        "gridwatch",
+        "--loop",
+        settings.event_loop,
+        "worker",
+        "--loglevel",
+        settings.log_level,
+    ]
     app.main()
     return 0
 
@@ -223,18 +230,26 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     escalation.add_argument("--rates", default="200,1000", help="reports/s, comma-separated")
     escalation.add_argument("--seconds", type=float, default=20, help="per rate")
     escalation.add_argument("--probe-every", type=int, default=20, help="1 in N is a fraud probe")
+    escalation.add_argument(
+        "--routine-share", type=float, default=0.8, help="share of routine notes (no finding)"
+    )
     escalation.set_defaults(func=_bench_escalation)
 
 
 def _bench_escalation(args: argparse.Namespace) -> int:
     import platform
 
-    from streams.escalation.bench import HEADER, run_bench
+    from streams.escalation.bench import HEADER, Traffic, run_bench
 
     settings = Settings()
     rates = [int(r) for r in args.rates.split(",")]
+    traffic = Traffic(args.seconds, args.probe_every, args.routine_share)
     print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
-    results = run_bench(settings.kafka.bootstrap_servers, rates, args.seconds, args.probe_every)
+    print(
+        f"traffic: {args.routine_share:.0%} routine notes, the rest the sample's hazard and fraud"
+        f" texts; 1 in {args.probe_every} a fraud-in-progress probe; {args.seconds:g} s per rate"
+    )
+    results = run_bench(settings.kafka.bootstrap_servers, rates, traffic)
     print(HEADER)
     for result in results:
         print(result.row())

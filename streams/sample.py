@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from schemas.grid_report import CHANNELS, DISTRICTS, PLACE_TYPES, REPORTER_ROLES
 
-__all__ = ["BadPayload", "Sample", "bad_payloads", "make_sample", "valid_report"]
+__all__ = ["ROUTINE_TEXTS", "BadPayload", "Sample", "bad_payloads", "make_sample", "valid_report"]
 
 _CST = timezone(timedelta(hours=8))
 _TEXTS = (
@@ -35,8 +35,23 @@ _TEXTS = (
 )
 
 
-def valid_report(rng: random.Random, index: int, *, prefix: str = "rpt") -> dict[str, object]:
-    """One valid report as a grid app would send it."""
+# Routine notes: most of what grid workers file finds no fire hazard and no fraud.
+ROUTINE_TEXTS = (
+    "巡查1号楼至6号楼，未发现电动车违规充电，消防通道畅通。",
+    "居民反映楼下垃圾桶满溢，已联系保洁清运。",
+    "社区开展反诈宣传活动，发放宣传册200份。",
+    "居民咨询能否在小区增设电动自行车充电桩。",
+    "走访独居老人王阿姨，身体状况良好，已登记需求。",
+    "小区路灯不亮，已报物业维修。",
+    "两户居民因噪音发生口角，已调解。",
+    "沿街商铺门前乱堆放，已劝导整改完毕。",
+)
+
+
+def valid_report(
+    rng: random.Random, index: int, *, prefix: str = "rpt", routine_share: float = 0.0
+) -> dict[str, object]:
+    """One valid report as a grid app would send it (``routine_share`` of them routine)."""
     reported = datetime(2025, 11, 3, 8, tzinfo=_CST) + timedelta(minutes=7 * index)
     report: dict[str, object] = {
         "schema_version": 1,
@@ -46,7 +61,7 @@ def valid_report(rng: random.Random, index: int, *, prefix: str = "rpt") -> dict
         "reporter_role": rng.choice(REPORTER_ROLES),
         "district": rng.choice(DISTRICTS),
         "grid_id": f"3302{rng.randint(10, 99)}-GR-{rng.randint(1, 400):03d}",
-        "text": rng.choice(_TEXTS),
+        "text": rng.choice(ROUTINE_TEXTS if rng.random() < routine_share else _TEXTS),
         "place_type": rng.choice(PLACE_TYPES),
     }
     if rng.random() < 0.5:

@@ -143,6 +143,7 @@ class Settings(BaseSettings):
     store: Literal["memory://", "rocksdb://"] = "memory://"
     data_dir: Path = Field(default_factory=_default_data_dir)
     log_level: Literal["debug", "info", "warn", "error", "crit"] = "info"
+    event_loop: Literal["aio", "uvloop"] = "aio"
 
     @property
     def group_instance_id(self) -> str:

@@ -33,7 +33,7 @@ from streams.escalation.receiver import Delivery, receiver_app
 from streams.sample import valid_report
 from streams.settings import Settings, TopicNames
 
-__all__ = ["Probe", "RateResult", "percentile", "run_bench"]
+__all__ = ["HEADER", "Probe", "RateResult", "Traffic", "percentile", "run_bench"]
 
 _FRAUD = "独居老人手机被远程控制，骗子冒充银行客服，正在往安全账户转账"
 _SECRET = b"bench-webhook-secret"
@@ -122,6 +122,7 @@ def _worker(
         "GRID_LOG_LEVEL": "warn",
         "GRID_ESCALATION__WEBHOOK_BASE_URL": f"http://127.0.0.1:{receiver.port}",
         "GRID_ESCALATION__WEBHOOK_SECRET": _SECRET.decode(),
+        "GRID_EVENT_LOOP": os.environ.get("GRID_EVENT_LOOP", "aio"),
     }
     log = (data_dir / "worker.log").open("ab")
     return subprocess.Popen(
@@ -144,16 +145,26 @@ def _wait_ready(port: int, worker: subprocess.Popen[bytes], timeout: float = 90)
     raise RuntimeError(msg)
 
 
+@dataclass(frozen=True)
+class Traffic:
+    """What is published: the rate's reports, a share routine, one in ``probe_every`` a probe."""
+
+    seconds: float
+    probe_every: int
+    routine_share: float
+
+
 def _send_at_rate(
-    producer: KafkaProducer, topic: str, rate: int, seconds: float, probe_every: int, run: str
+    producer: KafkaProducer, topic: str, rate: int, traffic: Traffic, run: str
 ) -> tuple[int, list[Probe]]:
     """Publish ``rate`` reports a second for ``seconds``, paced every 10 ms."""
     rng = random.Random(rate)
     probes: list[Probe] = []
-    total = int(rate * seconds)
+    total = int(rate * traffic.seconds)
     start = time.monotonic()
+    probe_every = traffic.probe_every
     for n in range(total):
-        report = valid_report(rng, n, prefix=f"{run}-{rate}")
+        report = valid_report(rng, n, prefix=f"{run}-{rate}", routine_share=traffic.routine_share)
         if n % probe_every == 0:
             report |= {"text": _FRAUD, "address": f"测试路{n}号", "contact_phone": "13912345678"}
             report.pop("lat", None)
@@ -171,9 +182,7 @@ def _send_at_rate(
     return total, probes
 
 
-def run_bench(
-    bootstrap: str, rates: list[int], seconds: float, probe_every: int
-) -> list[RateResult]:
+def run_bench(bootstrap: str, rates: list[int], traffic: Traffic) -> list[RateResult]:
     """Run every rate against one worker (warmed up first) and return the figures."""
     run = f"bench{uuid.uuid4().hex[:8]}"
     defaults = TopicNames().model_dump()
@@ -195,13 +204,12 @@ def run_bench(
     results = []
     try:
         _wait_ready(port, worker)
-        _send_at_rate(producer, settings.topics.reports, 50, 4, 10, f"{run}-warm")  # warm-up
+        warm_up = Traffic(4, 10, traffic.routine_share)
+        _send_at_rate(producer, settings.topics.reports, 50, warm_up, f"{run}-warm")
         time.sleep(5)
         for rate in rates:
             began = time.monotonic()
-            sent, probes = _send_at_rate(
-                producer, settings.topics.reports, rate, seconds, probe_every, run
-            )
+            sent, probes = _send_at_rate(producer, settings.topics.reports, rate, traffic, run)
             elapsed = time.monotonic() - began
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and any(
