@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 import faust
+from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
@@ -56,6 +57,7 @@ def check_environment() -> None:
         raise ConfigError(msg)
 
 
+_EXPOSITION = "text/plain; version=0.0.4"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
 _LEVELS |= {"error": logging.ERROR, "crit": logging.CRITICAL}
 
@@ -63,7 +65,16 @@ settings = Settings()
 app = create_app(settings)
 registry = CollectorRegistry()
 metrics = GridMetrics.create(registry)
-setup_prometheus_sensors(app, registry=registry)
+if settings.faust_sensors:
+    setup_prometheus_sensors(app, registry=registry)
+else:  # our metrics only, without a hook on every event
+
+    @app.page("/metrics")
+    async def _metrics(self: web.View, request: web.Request) -> web.Response:
+        # aiohttp refuses a charset inside content_type; the exposition format is UTF-8 anyway
+        return self.bytes(generate_latest(registry), content_type=_EXPOSITION)
+
+
 _pii_key = settings.escalation.pii_key
 vault = PiiVault(None if _pii_key is None else _pii_key.get_secret_value())
 

@@ -233,23 +233,67 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     escalation.add_argument(
         "--routine-share", type=float, default=0.8, help="share of routine notes (no finding)"
     )
+    escalation.add_argument("--workers", type=int, default=1, help="worker processes")
     escalation.set_defaults(func=_bench_escalation)
+    pipeline = bench_sub.add_parser(
+        "pipeline", help="drain a backlog through one worker; variants side by side"
+    )
+    pipeline.add_argument("--reports", type=int, default=30_000)
+    pipeline.add_argument("--routine-share", type=float, default=0.8)
+    pipeline.add_argument(
+        "--variant",
+        action="append",
+        help="NAME=VAR=VALUE,VAR=VALUE (worker environment), repeatable; first is the base",
+    )
+    pipeline.set_defaults(func=_bench_pipeline)
+
+
+def _bench_pipeline(args: argparse.Namespace) -> int:
+    import platform
+
+    from streams.bench_pipeline import run_pipeline_bench
+
+    variants: dict[str, dict[str, str]] = {}
+    for spec in args.variant or ["default="]:
+        name, _, assignments = spec.partition("=")
+        env = dict(a.split("=", 1) for a in assignments.split(",") if "=" in a)
+        variants[name] = env
+    print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
+    print(f"{args.reports} reports per variant, {args.routine_share:.0%} routine notes; one worker")
+    results = run_pipeline_bench(
+        Settings().kafka.bootstrap_servers, args.reports, args.routine_share, variants
+    )
+    base = results[0].rate
+    print(f"{'variant':<12} {'seconds':>8} {'reports/s':>10} {'ratio':>6}", end="")
+    print(f" {'cpu s':>7} {'cpu ms/1k':>9} {'rss MB':>7}")
+    for r in results:
+        per_k = r.cpu_seconds / r.reports * 1e6
+        print(
+            f"{r.variant:<12} {r.seconds:>8.1f} {r.rate:>10.0f} {r.rate / base:>6.2f}"
+            f" {r.cpu_seconds:>7.1f} {per_k:>9.0f} {r.rss_mb:>7.0f}"
+        )
+    return 0
 
 
 def _bench_escalation(args: argparse.Namespace) -> int:
     import platform
 
-    from streams.escalation.bench import HEADER, Traffic, run_bench
+    from streams.escalation.bench import HEADER, Traffic, finding_share, run_bench, traffic_messages
 
     settings = Settings()
     rates = [int(r) for r in args.rates.split(",")]
     traffic = Traffic(args.seconds, args.probe_every, args.routine_share)
     print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
-    print(
-        f"traffic: {args.routine_share:.0%} routine notes, the rest the sample's hazard and fraud"
-        f" texts; 1 in {args.probe_every} a fraud-in-progress probe; {args.seconds:g} s per rate"
+    found = finding_share(
+        traffic_messages(1000, Traffic(5, args.probe_every, args.routine_share), "x")
     )
-    results = run_bench(settings.kafka.bootstrap_servers, rates, traffic)
+    print(
+        f"traffic: {args.routine_share:.0%} routine notes, the rest the sample's texts;"
+        f" {found:.0%} of reports with a finding; 1 in {args.probe_every} a fraud-in-progress"
+        f" probe; {args.seconds:g} s per rate"
+    )
+    print(f"workers: {args.workers}, event loop: {os.environ.get('GRID_EVENT_LOOP', 'uvloop')}")
+    results = run_bench(settings.kafka.bootstrap_servers, rates, traffic, args.workers)
     print(HEADER)
     for result in results:
         print(result.row())

@@ -10,33 +10,33 @@ this machine's.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
 from kafka import KafkaProducer
 
-from streams.admin import create_topics
-from streams.escalation.receiver import Delivery, receiver_app
+from streams.benchkit import ReceiverThread, free_port, fresh_settings, start_worker, wait_ready
 from streams.sample import valid_report
-from streams.settings import Settings, TopicNames
+from streams.triage import load_engine
 
-__all__ = ["HEADER", "Probe", "RateResult", "Traffic", "percentile", "run_bench"]
+__all__ = [
+    "HEADER",
+    "Probe",
+    "RateResult",
+    "Traffic",
+    "finding_share",
+    "percentile",
+    "run_bench",
+    "traffic_messages",
+]
 
 _FRAUD = "独居老人手机被远程控制，骗子冒充银行客服，正在往安全账户转账"
-_SECRET = b"bench-webhook-secret"
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -82,69 +82,6 @@ HEADER = f"{'rate/s':>7} {'sent':>7} {'actual/s':>9} {'probes':>6} {'delivered':
 HEADER += f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
 
 
-class _Receiver:
-    """The reference receiver in a thread; remembers when each report first reached anyone."""
-
-    def __init__(self) -> None:
-        self.first_seen: dict[str, float] = {}
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self._loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
-        ready.wait(10)
-
-    def _record(self, delivery: Delivery) -> None:
-        for report in delivery.payload.get("reports", ()):
-            self.first_seen.setdefault(report["report_id"], delivery.received_at)
-
-    def _serve(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
-        runner = web.AppRunner(receiver_app(_SECRET, on_delivery=self._record), access_log=None)
-        self._loop.run_until_complete(runner.setup())
-        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
-        ready.set()
-        self._loop.run_forever()
-
-
-def _worker(
-    settings: Settings, receiver: _Receiver, data_dir: Path, port: int
-) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
-    env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in settings.topics}
-    env |= {
-        "GRID_APP_ID": settings.app_id,
-        "GRID_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-        "GRID_KAFKA__PARTITIONS": str(settings.kafka.partitions),
-        "GRID_DATA_DIR": str(data_dir),
-        "GRID_WEB_PORT": str(port),
-        "GRID_LOG_LEVEL": "warn",
-        "GRID_ESCALATION__WEBHOOK_BASE_URL": f"http://127.0.0.1:{receiver.port}",
-        "GRID_ESCALATION__WEBHOOK_SECRET": _SECRET.decode(),
-        "GRID_EVENT_LOOP": os.environ.get("GRID_EVENT_LOOP", "aio"),
-    }
-    log = (data_dir / "worker.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log, stderr=log
-    )
-
-
-def _wait_ready(port: int, worker: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            msg = f"the worker exited with {worker.returncode}"
-            raise RuntimeError(msg)
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2):  # noqa: S310
-                return
-        except OSError:
-            time.sleep(0.5)
-    msg = "the worker did not start serving"
-    raise RuntimeError(msg)
-
-
 @dataclass(frozen=True)
 class Traffic:
     """What is published: the rate's reports, a share routine, one in ``probe_every`` a probe."""
@@ -154,56 +91,76 @@ class Traffic:
     routine_share: float
 
 
-def _send_at_rate(
-    producer: KafkaProducer, topic: str, rate: int, traffic: Traffic, run: str
-) -> tuple[int, list[Probe]]:
-    """Publish ``rate`` reports a second for ``seconds``, paced every 10 ms."""
+def traffic_messages(rate: int, traffic: Traffic, run: str) -> list[tuple[bytes, bytes, bool]]:
+    """The rate's messages (key, value, is a probe), built before the clock starts."""
     rng = random.Random(rate)
-    probes: list[Probe] = []
-    total = int(rate * traffic.seconds)
-    start = time.monotonic()
-    probe_every = traffic.probe_every
-    for n in range(total):
+    messages = []
+    for n in range(int(rate * traffic.seconds)):
         report = valid_report(rng, n, prefix=f"{run}-{rate}", routine_share=traffic.routine_share)
-        if n % probe_every == 0:
+        probe = n % traffic.probe_every == 0
+        if probe:
             report |= {"text": _FRAUD, "address": f"测试路{n}号", "contact_phone": "13912345678"}
             report.pop("lat", None)
             report.pop("lon", None)
-        due = start + n / rate
-        if (pause := due - time.monotonic()) > 0:
+        value = json.dumps(report, ensure_ascii=False).encode()
+        messages.append((str(report["report_id"]).encode(), value, probe))
+    return messages
+
+
+def finding_share(messages: list[tuple[bytes, bytes, bool]]) -> float:
+    """The share of messages whose text triage finds something in."""
+    engine = load_engine()
+    found = sum(
+        bool(engine.classify(json.loads(value)["text"]).findings) for _, value, _ in messages
+    )
+    return found / len(messages) if messages else 0.0
+
+
+def _send_at_rate(
+    producer: KafkaProducer, topic: str, rate: int, traffic: Traffic, run: str
+) -> tuple[int, list[Probe]]:
+    """Publish ``rate`` reports a second for ``seconds``, each at its due time."""
+    messages = traffic_messages(rate, traffic, run)
+    probes: list[Probe] = []
+    start = time.monotonic()
+    for n, (key, value, probe) in enumerate(messages):
+        if (pause := start + n / rate - time.monotonic()) > 0:
             time.sleep(pause)
-        rid = str(report["report_id"])
-        producer.send(
-            topic, key=rid.encode(), value=json.dumps(report, ensure_ascii=False).encode()
-        )
-        if n % probe_every == 0:
-            probes.append(Probe(rid, time.time()))
+        producer.send(topic, key=key, value=value)
+        if probe:
+            probes.append(Probe(key.decode(), time.time()))
     producer.flush()
+    total = len(messages)
     return total, probes
 
 
-def run_bench(bootstrap: str, rates: list[int], traffic: Traffic) -> list[RateResult]:
+def run_bench(
+    bootstrap: str, rates: list[int], traffic: Traffic, workers: int = 1
+) -> list[RateResult]:
     """Run every rate against one worker (warmed up first) and return the figures."""
     run = f"bench{uuid.uuid4().hex[:8]}"
-    defaults = TopicNames().model_dump()
-    settings = Settings(
-        app_id=f"gw-{run}",
-        kafka={"bootstrap_servers": bootstrap, "partitions": 6},
-        topics=TopicNames(**{field: f"{run}.{name}" for field, name in defaults.items()}),
-    )
-    create_topics(settings)
-    receiver = _Receiver()
+    settings = fresh_settings(bootstrap, run)
+    receiver = ReceiverThread()
     data_dir = Path(tempfile.mkdtemp(prefix="gridwatch-bench-"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    worker = _worker(settings, receiver, data_dir, port)
+    loop = os.environ.get("GRID_EVENT_LOOP", "uvloop")
+    ports = [free_port() for _ in range(workers)]
+    processes = [
+        start_worker(
+            settings,
+            data_dir,
+            port,
+            receiver,
+            {"GRID_EVENT_LOOP": loop, "GRID_INSTANCE_ID": f"b{n}"},
+        )
+        for n, port in enumerate(ports)
+    ]
     producer = KafkaProducer(
         bootstrap_servers=settings.kafka.bootstrap_list, acks="all", linger_ms=2
     )
     results = []
     try:
-        _wait_ready(port, worker)
+        for port, worker in zip(ports, processes, strict=True):
+            wait_ready(port, worker)
         warm_up = Traffic(4, 10, traffic.routine_share)
         _send_at_rate(producer, settings.topics.reports, 50, warm_up, f"{run}-warm")
         time.sleep(5)
@@ -225,6 +182,8 @@ def run_bench(bootstrap: str, rates: list[int], traffic: Traffic) -> list[RateRe
             time.sleep(3)
     finally:
         producer.close()
-        worker.terminate()
-        worker.wait(30)
+        for worker in processes:
+            worker.terminate()
+        for worker in processes:
+            worker.wait(30)
     return results

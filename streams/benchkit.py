@@ -1,0 +1,143 @@
+"""What the benchmarks share: fresh topics, a real worker process, a receiver for webhooks.
+
+Benchmarks run the real thing (broker, worker process, HTTP) on topics of their own, so a run
+never mixes with the demo's or another run's data, and print figures rather than assert them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from aiohttp import web
+
+from streams.admin import create_topics
+from streams.escalation.receiver import Delivery, receiver_app
+from streams.settings import KafkaSettings, Settings, TopicNames
+
+__all__ = [
+    "BENCH_SECRET",
+    "ReceiverThread",
+    "free_port",
+    "fresh_settings",
+    "metric_sum",
+    "start_worker",
+    "wait_ready",
+]
+
+BENCH_SECRET = b"bench-webhook-secret"
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_settings(bootstrap: str, run: str, partitions: int = 6) -> Settings:
+    """Settings whose topics (created here) and group belong to this run alone."""
+    defaults = TopicNames().model_dump()
+    settings = Settings(
+        app_id=f"gw-{run}",
+        kafka=KafkaSettings(bootstrap_servers=bootstrap, partitions=partitions),
+        topics=TopicNames(**{field: f"{run}.{name}" for field, name in defaults.items()}),
+    )
+    create_topics(settings)
+    return settings
+
+
+class ReceiverThread:
+    """The reference webhook receiver in a thread; when each report first reached anyone."""
+
+    def __init__(self) -> None:
+        self.first_seen: dict[str, float] = {}
+        self.deliveries = 0
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._serve, args=(ready,), daemon=True).start()
+        ready.wait(10)
+
+    def _record(self, delivery: Delivery) -> None:
+        self.deliveries += 1
+        for report in delivery.payload.get("reports", ()):
+            self.first_seen.setdefault(report["report_id"], delivery.received_at)
+
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = receiver_app(BENCH_SECRET, on_delivery=self._record)
+        runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        self._loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+        ready.set()
+        self._loop.run_forever()
+
+
+def start_worker(
+    settings: Settings,
+    data_dir: Path,
+    port: int,
+    receiver: ReceiverThread,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """A ``gridwatch worker`` process of ``settings``, escalating to ``receiver``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
+    env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in settings.topics}
+    env |= {
+        "GRID_APP_ID": settings.app_id,
+        "GRID_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        "GRID_KAFKA__PARTITIONS": str(settings.kafka.partitions),
+        "GRID_DATA_DIR": str(data_dir),
+        "GRID_WEB_PORT": str(port),
+        "GRID_LOG_LEVEL": "warn",
+        "GRID_ESCALATION__WEBHOOK_BASE_URL": receiver.url,
+        "GRID_ESCALATION__WEBHOOK_SECRET": BENCH_SECRET.decode(),
+    }
+    env |= extra_env or {}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / f"worker-{port}.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log, stderr=log
+    )
+
+
+def metrics_text(port: int) -> str:
+    """A worker's /metrics, or '' while it does not answer."""
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            return str(response.read().decode())
+    except OSError:
+        return ""
+
+
+def metric_sum(port: int, name: str) -> float:
+    """The sum of every sample of one metric on a worker (0 when absent)."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text(port).splitlines()
+        if line.startswith((name + " ", name + "{"))
+    )
+
+
+def wait_ready(port: int, worker: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    """Until the worker serves /metrics; raise if it exits or never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            msg = f"the worker exited with {worker.returncode}"
+            raise RuntimeError(msg)
+        if metrics_text(port):
+            return
+        time.sleep(0.5)
+    msg = "the worker did not start serving"
+    raise RuntimeError(msg)
