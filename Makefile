@@ -71,3 +71,16 @@ demo-stop: ## stop the demo's worker and the broker
 
 clean: ## remove the venv and caches (broker data stays: see kafka-reset)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+
+# Prometheus and promtool come from Debian's `prometheus` package, unpacked outside the repo
+# (~/.cache/gridwatch/prometheus, GRIDWATCH_PROMETHEUS_HOME); nothing is installed system-wide.
+PROMETHEUS := bash deploy/local/prometheus.sh
+.PHONY: prometheus-fetch prometheus-check
+
+prometheus-fetch: ## fetch (once) promtool and prometheus from Debian's package
+	$(PROMETHEUS) fetch
+
+prometheus-check: prometheus-fetch ## promtool: check deploy/prometheus config and rules, run the alert tests
+	$(PROMETHEUS) promtool check config deploy/prometheus/prometheus.yml
+	$(PROMETHEUS) promtool check rules deploy/prometheus/alerts.yml
+	$(PROMETHEUS) promtool test rules deploy/prometheus/alerts_test.yml

@@ -9,12 +9,15 @@ from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry, generate_latest
 
+from streams import faust_fixes
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
 from streams.settings import Settings, faust_env_overrides
 
 __all__ = ["app", "create_app", "metrics", "registry", "settings", "vault"]
+
+faust_fixes.install()  # before the app exists: see streams/faust_fixes.py
 
 
 def create_app(settings: Settings) -> faust.App:

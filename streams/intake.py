@@ -155,6 +155,7 @@ async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             await read_back.done.wait()
         await handle(event.message, event.value)
         metrics.intake_seconds.observe(perf_counter() - started)
+        metrics.processed("intake", started)
         yield None
 
 

@@ -5,9 +5,10 @@ Labels are bounded by design: kinds, codes and districts, never report ids, grid
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["INTAKE_LATENCY_BUCKETS", "GridMetrics"]
 
@@ -44,6 +45,17 @@ class GridMetrics:
     escalation_events: Counter
     notifications: Counter
     notification_seconds: Histogram
+    escalations_open: Gauge
+    escalations_overdue: Gauge
+    escalation_oldest_unacknowledged: Gauge
+    consumer_lag: Gauge
+    events_processed: Counter
+    processing_seconds: Histogram
+
+    def processed(self, agent: str, started: float) -> None:
+        """Count one event an agent handled and how long it took (from ``perf_counter``)."""
+        self.events_processed.labels(agent).inc()
+        self.processing_seconds.labels(agent).observe(time.perf_counter() - started)
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> GridMetrics:
@@ -112,6 +124,43 @@ class GridMetrics:
                 "grid_notification_delivery_seconds",
                 "From the notified event's time to the responder's 2xx, retries included.",
                 buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0),
+                registry=registry,
+            ),
+            escalations_open=Gauge(
+                "grid_escalations_open",
+                "Escalations not yet resolved, by code and current level (this worker's share).",
+                ["code", "level"],
+                registry=registry,
+            ),
+            escalations_overdue=Gauge(
+                "grid_escalations_overdue",
+                "Open escalations that missed an ack deadline and are still unacknowledged.",
+                ["code"],
+                registry=registry,
+            ),
+            escalation_oldest_unacknowledged=Gauge(
+                "grid_escalation_oldest_unacknowledged_seconds",
+                "Age of the oldest escalation nobody has acknowledged, by code.",
+                ["code"],
+                registry=registry,
+            ),
+            consumer_lag=Gauge(
+                "grid_consumer_lag_messages",
+                "Messages on a partition this worker owns that its group has not committed yet.",
+                ["topic", "partition"],
+                registry=registry,
+            ),
+            events_processed=Counter(
+                "grid_events_processed_total",
+                "Events each agent handled (dead-lettered ones included).",
+                ["agent"],
+                registry=registry,
+            ),
+            processing_seconds=Histogram(
+                "grid_processing_seconds",
+                "Time an agent spent on one event, sends included.",
+                ["agent"],
+                buckets=INTAKE_LATENCY_BUCKETS,
                 registry=registry,
             ),
         )

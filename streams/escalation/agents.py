@@ -20,6 +20,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from time import perf_counter
 
 import faust
 
@@ -202,6 +203,7 @@ async def dead_letter(
 async def route_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Send what the policy escalates to the escalator, and fraud indicators to campaigns."""
     async for event in stream.events():
+        started = perf_counter()
         raw: bytes = event.value
         if b'"findings":[]' not in raw:  # most reports find nothing: skip the parse
             try:
@@ -214,6 +216,7 @@ async def route_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                     )
             except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
                 await dead_letter("internal_error", repr(exc), event.message, raw)
+        metrics.processed("route_findings", started)
         yield None
 
 
@@ -226,6 +229,7 @@ async def watch_campaigns(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Count sightings per indicator; a campaign opens (or grows) into the escalator."""
     window, min_grids = policy.campaigns.window, policy.campaigns.min_grids
     async for event in stream.events():
+        started = perf_counter()
         try:
             seen = Sighting(**json.loads(event.value))
             state, decision = observe(
@@ -238,6 +242,7 @@ async def watch_campaigns(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                     await send_candidate(cand)
         except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
             await dead_letter("internal_error", repr(exc), event.message, event.value)
+        metrics.processed("watch_campaigns", started)
         yield None
 
 
@@ -245,6 +250,7 @@ async def watch_campaigns(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 async def route_actions(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Check responders' actions from ``alerts.acks`` and pass them to the escalator."""
     async for event in stream.events():
+        started = perf_counter()
         try:
             action = escalation_action_adapter.validate_json(event.value)
             await send_action(action)
@@ -256,6 +262,7 @@ async def route_actions(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             await dead_letter("invalid_action", str(exc), event.message, event.value)
         except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
             await dead_letter("internal_error", repr(exc), event.message, event.value)
+        metrics.processed("route_actions", started)
         yield None
 
 
@@ -274,6 +281,7 @@ async def tick() -> None:
 async def escalate(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Apply every command to the escalator's table and send the events it causes."""
     async for event in stream.events():
+        started = perf_counter()
         message = event.message
         try:
             command = command_adapter.validate_json(event.value)
@@ -290,6 +298,7 @@ async def escalate(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             )
         except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
             await dead_letter("internal_error", repr(exc), message, event.value)
+        metrics.processed("escalate", started)
         yield None
 
 

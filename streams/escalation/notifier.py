@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from time import perf_counter
 from typing import Any
 
 import aiohttp
@@ -168,6 +169,7 @@ async def notify(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """POST every notified event to its targets; other lifecycle events are not sent."""
     async with aiohttp.ClientSession() as session:
         async for event in stream.events():
+            started = perf_counter()
             raw: bytes = event.value
             if b'"type":"notified"' in raw:
                 try:
@@ -175,4 +177,5 @@ async def notify(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                     await notifier.notify(session, escalation, event.message)
                 except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
                     await dead_letter("internal_error", repr(exc), event.message, raw)
+            metrics.processed("notify", started)
             yield None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from time import perf_counter
 
 import faust
 
@@ -73,9 +74,11 @@ async def triage(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Classify every accepted report once."""
     load_engine()  # compile the rules before the first report, not during it
     async for event in stream.events():
+        started = perf_counter()
         if not read_back.done.is_set():
             await read_back.done.wait()
         await triage_one(event.message, event.value)
+        metrics.processed("triage", started)
         yield None
 
 

@@ -113,8 +113,9 @@ class Pipeline:
         finally:
             consumer.close()
 
-    def committed(self) -> dict[int, int]:
-        """Partition → offset the worker group committed on the reports topic."""
+    def committed(self, topic: str | None = None) -> dict[int, int]:
+        """Partition → offset the worker group committed on ``topic`` (default: reports)."""
+        topic = topic or self.settings.topics.reports
         admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka.bootstrap_list)
         try:
             offsets = admin.list_group_offsets({self.settings.app_id: None})
@@ -123,7 +124,7 @@ class Pipeline:
         return {
             tp.partition: meta.offset
             for tp, meta in offsets.get(self.settings.app_id, {}).items()
-            if tp.topic == self.settings.topics.reports
+            if tp.topic == topic
         }
 
     def progress(self) -> str:

@@ -126,6 +126,9 @@ def test_fraud_in_progress_reaches_police_and_bank_at_once_and_climbs_unacknowle
     assert "pii" not in street["payload"]
     # opened, notified, escalated, notified
     assert worker.metric_sum("grid_escalation_events_total") >= 4
+    # The command center's gauges (refreshed every 5 s): open, overdue, unacknowledged for long.
+    wait_for(lambda: worker.metric_sum("grid_escalations_overdue") == 1, 15, worker._died)
+    assert worker.metric_sum("grid_escalation_oldest_unacknowledged_seconds") >= TIMEOUT_S
 
 
 def test_acknowledged_it_stops_climbing_and_the_timeline_says_who(
@@ -147,6 +150,15 @@ def test_acknowledged_it_stops_climbing_and_the_timeline_says_who(
 
     time.sleep(TIMEOUT_S * 2)  # two timeouts pass: unacknowledged it would have climbed twice
     assert to(receiver, "street_platform", esc_id) == []
+    assert worker.metric_sum("grid_escalation_oldest_unacknowledged_seconds") == 0
+    assert worker.metric_sum("grid_escalations_open") == 1  # acknowledged is still open
+    # Lag is read every 15 s, per source partition the worker owns.
+    lags = [x for x in worker.metrics().splitlines() if x.startswith("grid_consumer_lag_messages{")]
+    if not lags:  # read every 15 s
+        time.sleep(16)
+        lags = [x for x in worker.metrics().splitlines() if x.startswith("grid_consumer_lag")]
+    assert any(f'topic="{escalating.settings.topics.reports}"' in x for x in lags), lags
+    assert not any("changelog" in x or "__assignor" in x for x in lags), lags
     status, state = http(worker, "GET", f"/escalations/{esc_id}")
     assert status == 200
     assert state["status"] == "acknowledged"

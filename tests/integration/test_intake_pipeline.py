@@ -103,11 +103,6 @@ def test_valid_invalid_and_retried_reports(pipeline, start_worker):
     assert worker.metric_sum("grid_findings_total") == sum(expected_codes.values())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known fault: Faust 0.15.3 can skip a message after a restart (README, Known fault); "
-    "measured 1 report lost in about 1 of 5 runs",
-)
 def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, start_worker):
     sample = make_sample(6_000, 0, 600, seed=11)
     publish_lines(pipeline.settings, sample.lines(random.Random(11)), progress=False)
@@ -137,4 +132,26 @@ def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, s
     assert len(ids) == 6_000
     duplicates = {rid: n for rid, n in ids.items() if n > 1}
     assert duplicates == {}, f"{len(duplicates)} reports forwarded twice after SIGKILL"
-    # Triage after a restart is not asserted here: see README, "Known fault".
+    # Triage after the restart: every accepted report gets exactly one findings event.
+    triaged = 0.0
+
+    def all_triaged() -> bool:
+        nonlocal triaged
+        triaged = total(pipeline, s.topics.findings)
+        return triaged >= 6_000
+
+    def triage_progress() -> str:
+        accepted = s.topics.accepted
+        return (
+            f"findings {triaged:.0f} of 6000; triage committed {pipeline.committed(accepted)} "
+            f"of {pipeline.end_offsets(accepted)}"
+        )
+
+    wait_for(all_triaged, 60, second._died, describe=triage_progress)
+    events = Counter(e.report_id for e in findings(pipeline))
+    missing = set(ids) - set(events)
+    twice = {rid: n for rid, n in events.items() if n > 1}
+    assert (len(missing), len(twice)) == (0, 0), (
+        f"triage after SIGKILL: {len(missing)} reports without findings, "
+        f"{len(twice)} with findings twice"
+    )

@@ -1,0 +1,84 @@
+"""The Faust 0.15.3 restart fixes: seek before resuming, never fetch every partition."""
+
+from types import SimpleNamespace
+from unittest import mock
+
+from faust.tables.recovery import Recovery
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.types import TP
+
+import streams.app  # noqa: F401 - installs the fixes
+from streams import faust_fixes
+
+
+def fake_recovery(calls: list[object], stream: object, changelog: object):
+    async def perform_seek() -> None:
+        calls.append("seek")
+
+    async def wait(coro, timeout=None) -> None:
+        await coro
+
+    consumer = mock.Mock(perform_seek=perform_seek)
+    consumer.assignment.return_value = {stream, changelog}
+    consumer.resume_partitions.side_effect = lambda tps: calls.append(("resume", tps))
+    consumer.resume_flow.side_effect = lambda: calls.append("flow")
+    app = mock.Mock(consumer=consumer, consumer_generation_id=3)
+    app.on_rebalance_complete.send = mock.AsyncMock()
+    app._fetcher.maybe_start = mock.AsyncMock()
+    app.flow_control.resume.side_effect = lambda: calls.append("flow_control")
+    return SimpleNamespace(
+        app=app,
+        log=mock.Mock(),
+        tables=mock.Mock(values=list),
+        completed=mock.Mock(),
+        _set_recovery_ended=mock.Mock(),
+        _is_changelog_tp=lambda tp: tp is changelog,
+        _wait=wait,
+    )
+
+
+def test_installed_on_the_faust_version_they_were_copied_from_only():
+    assert Recovery.on_recovery_completed is faust_fixes.on_recovery_completed
+    assert AIOKafkaConsumerThread._fetch_records is faust_fixes.fetch_active_records
+    assert faust_fixes.install("0.15.4") is False
+
+
+async def test_stream_partitions_are_sought_while_paused_then_resumed():
+    calls: list[object] = []
+    stream, changelog = object(), object()
+    await faust_fixes.on_recovery_completed(fake_recovery(calls, stream, changelog), 3)
+    assert calls == ["seek", ("resume", {stream}), "flow_control", "flow"]
+
+
+async def test_a_newer_generation_resumes_nothing():
+    calls: list[object] = []
+    await faust_fixes.on_recovery_completed(fake_recovery(calls, object(), object()), 2)
+    assert calls == []
+
+
+def fake_thread(seen: list[object]):
+    async def fetched_records(partitions, timeout=0, max_records=None):
+        seen.append(partitions)
+        return {TP("t", 0): ["record"]}
+
+    fetcher = mock.MagicMock(_closed=False, fetched_records=fetched_records)
+    consumer = mock.Mock(_closed=False, _fetcher=fetcher)
+    thread = SimpleNamespace(consumer=SimpleNamespace(flow_active=True))
+    return thread, consumer
+
+
+async def test_no_active_partition_fetches_nothing_rather_than_everything():
+    seen: list[object] = []
+    thread, consumer = fake_thread(seen)
+    assert await faust_fixes.fetch_active_records(thread, consumer, set(), 1.0, 500) == {}
+    assert seen == []
+
+
+async def test_fetches_for_a_snapshot_of_the_active_partitions():
+    seen: list[object] = []
+    thread, consumer = fake_thread(seen)
+    active = {TP("t", 0), TP("t", 1)}
+    records = await faust_fixes.fetch_active_records(thread, consumer, active, 1.0, 500)
+    assert records == {TP("t", 0): ["record"]}
+    assert seen == [{TP("t", 0), TP("t", 1)}]
+    assert seen[0] is not active
