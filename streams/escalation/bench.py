@@ -21,7 +21,14 @@ from pathlib import Path
 
 from kafka import KafkaProducer
 
-from streams.benchkit import ReceiverThread, free_port, fresh_settings, start_worker, wait_ready
+from streams.benchkit import (
+    ReceiverThread,
+    free_port,
+    fresh_settings,
+    metric_sum,
+    start_worker,
+    wait_ready,
+)
 from streams.sample import valid_report
 from streams.triage import load_engine
 
@@ -161,9 +168,13 @@ def run_bench(
     try:
         for port, worker in zip(ports, processes, strict=True):
             wait_ready(port, worker)
+        # Warm up until the group has settled: every worker has handled traffic.
         warm_up = Traffic(4, 10, traffic.routine_share)
-        _send_at_rate(producer, settings.topics.reports, 50, warm_up, f"{run}-warm")
-        time.sleep(5)
+        for attempt in range(10):
+            _send_at_rate(producer, settings.topics.reports, 50, warm_up, f"{run}-warm{attempt}")
+            time.sleep(3)
+            if all(metric_sum(port, "grid_reports_received_total") > 0 for port in ports):
+                break
         for rate in rates:
             began = time.monotonic()
             sent, probes = _send_at_rate(producer, settings.topics.reports, rate, traffic, run)
