@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import urllib.error
@@ -291,3 +292,57 @@ def test_a_responder_at_the_terminal_acknowledges_what_reached_the_role(
 
     wait_for(lambda: acknowledged_by() == "李柜员", 30)
     assert not any("13912345678" in line for line in shown), "the terminal showed a raw number"
+
+
+def test_two_workers_share_the_districts_and_either_one_takes_an_ack(
+    escalating, receiver, start_worker, report_factory
+):
+    first, second = start_worker(), start_worker()
+
+    def owns_partitions(worker: Worker) -> bool:  # lag is reported for owned partitions only
+        return "grid_consumer_lag_messages{" in worker.metrics()
+
+    # Until both have joined the group: a worker still joining answers 503 (retry shortly).
+    wait_for(lambda: owns_partitions(first) and owns_partitions(second), 90, first._died)
+    districts = [
+        "海曙区",
+        "江北区",
+        "镇海区",
+        "北仑区",
+        "鄞州区",
+        "奉化区",
+        "余姚市",
+        "慈溪市",
+        "宁海县",
+        "象山县",
+    ]
+    publish(
+        escalating,
+        *(
+            fraud_report(report_factory, f"fraud-d{n}", f"人民路{n}号", district=district)
+            for n, district in enumerate(districts)
+        ),
+    )
+
+    def police_ids() -> set[str]:
+        return {d["payload"]["escalation_id"] for d in to(receiver, "anti_fraud_centre")}
+
+    wait_for(lambda: len(police_ids()) == 10, 90, lambda: first._died() or second._died())
+    # Each escalation is acknowledged through the worker that does NOT hold it half the time:
+    # that worker forwards the request to the owner.
+    for n, esc_id in enumerate(sorted(police_ids())):
+        worker = (first, second)[n % 2]
+        status, reply = http(worker, "POST", f"/escalations/{esc_id}/ack", body={"by": "值班"})
+        assert status == 202, (esc_id, reply)
+
+    def acknowledged(esc_id: str) -> bool:  # asked of one worker: it forwards when not owner
+        return bool(http(first, "GET", f"/escalations/{esc_id}")[1]["status"] == "acknowledged")
+
+    for esc_id in police_ids():
+        wait_for(functools.partial(acknowledged, esc_id), 30)
+    opened = first.metric_sum("grid_escalation_events_total") + second.metric_sum(
+        "grid_escalation_events_total"
+    )
+    assert opened >= 20  # opened + notified for each of the 10, shared between the two
+    assert first.metric_sum("grid_escalation_events_total") > 0
+    assert second.metric_sum("grid_escalation_events_total") > 0
