@@ -1,4 +1,4 @@
-"""Gauges for the command center: open and overdue escalations, and consumer lag.
+"""The command center's numbers: live counters, escalation gauges, consumer lag.
 
 Each worker reports what it owns (its partitions of ``alerts.escalations``, its assigned
 source partitions), so summing over workers in Prometheus gives the city.
@@ -11,18 +11,34 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from time import perf_counter
+from typing import Any
 
 import faust
+from faust import web
 from faust.types import TP
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from schemas.escalation import escalation_event_adapter
+from schemas.findings import findings_event_adapter
 from streams.app import app, metrics, settings
+from streams.counters import GRAINS, Tally, merge
+from streams.escalation.agents import dead_letter
 from streams.escalation.overview import apply_event, overview
-from streams.topics import escalations_topic
+from streams.escalation.web import authorized
+from streams.topic_reader import read_range
+from streams.topics import escalations_topic, findings_topic
 
-__all__ = ["LagReader", "escalation_board", "publish_gauges", "watch_escalations"]
+__all__ = [
+    "CountersView",
+    "LagReader",
+    "count_findings",
+    "count_one",
+    "escalation_board",
+    "publish_gauges",
+    "tally",
+    "watch_escalations",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +63,8 @@ async def watch_escalations(stream: faust.StreamT[bytes]) -> AsyncIterator[None]
                 escalation_board.pop(key, None)
             else:
                 escalation_board[key] = entry
-        except Exception:  # noqa: BLE001 - a bad event must not stop the board; it is counted
-            log.exception(
-                "escalation board: cannot apply the event at offset %s", event.message.offset
-            )
+        except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
+            await dead_letter("internal_error", repr(exc), event.message, event.value)
         metrics.processed("watch_escalations", started)
         yield None
 
@@ -122,3 +136,149 @@ async def measure_lag() -> None:
     metrics.consumer_lag.clear()
     for tp, lag in lags.items():
         metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
+
+
+# -- live counters (streams/counters.py): exact per partition, merged on request
+
+counter_table = app.Table(
+    "cc-counters",
+    default=None,
+    schema=faust.Schema(key_serializer="json", value_serializer="json"),
+)
+tally = Tally(counter_table)
+_FLUSH_EVERY_S = 1.0
+_last_flush: dict[int, float] = {}
+
+
+async def _forget_revoked(sender: object, /, *args: object, **kwargs: object) -> None:
+    """A partition taken away may be counted elsewhere: its next owner starts from the table."""
+    revoked = args[0] if args else kwargs.get("revoked", set())
+    tally.forget(tp.partition for tp in revoked if tp.topic == settings.topics.findings)  # type: ignore[attr-defined]
+
+
+async def _catch_up(sender: object, /, *args: object, **kwargs: object) -> None:
+    """After a rebalance (tables recovered, streams not yet flowing), count what was lost.
+
+    For each findings partition this worker now owns and has no counts of in memory, the
+    messages between the table's flushed-through offset and the group's committed offset
+    were counted by a previous owner (or a previous life of this one) that did not flush
+    them. They are read again and counted, so the counters are whole even before any new
+    message arrives.
+    """
+    owned = [p for p in _owned_findings_partitions() if p not in tally.through]
+    if not owned:
+        return
+    try:
+        committed = await asyncio.to_thread(_committed_findings_offsets, owned)
+        for partition in owned:
+            await _count_gap(partition, committed.get(partition, 0))
+    except Exception:  # a rebalance must not fail on counters: the agent catches up later
+        log.exception("counters: catching up after the rebalance failed; retried per message")
+
+
+def _committed_findings_offsets(partitions: list[int]) -> dict[int, int]:
+    topic = settings.topics.findings
+    wanted = [TopicPartition(topic, p) for p in partitions]
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_list)
+    try:
+        found = admin.list_group_offsets({settings.app_id: wanted}).get(settings.app_id, {})
+    finally:
+        admin.close()
+    return {tp.partition: max(0, meta.offset) for tp, meta in found.items() if meta is not None}
+
+
+async def _count_gap(partition: int, up_to: int) -> None:
+    """Count the messages of ``partition`` after the flushed-through offset and before ``up_to``."""
+    gap = tally.gap(partition, up_to)
+    if gap:
+        lost = await asyncio.to_thread(
+            read_range,
+            settings.kafka.bootstrap_list,
+            settings.topics.findings,
+            partition,
+            gap.start,
+            gap.stop,
+        )
+        if len(lost) != len(gap):
+            msg = f"counters: read {len(lost)} of {len(gap)} messages of partition {partition}"
+            raise RuntimeError(msg)
+        for offset, value in lost:
+            tally.add(partition, offset, findings_event_adapter.validate_json(value))
+    tally.through.setdefault(partition, max(tally.flushed_through(partition), up_to - 1))
+
+
+app.on_partitions_revoked.connect(_forget_revoked)
+app.on_rebalance_complete.connect(_catch_up)
+
+
+@app.agent(findings_topic)
+async def count_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    """Count every report and finding by district, code, severity, minute, hour and day."""
+    async for event in stream.events():
+        started = perf_counter()
+        message = event.message
+        try:
+            await count_one(message.topic, message.partition, message.offset, event.value)
+        except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
+            await dead_letter("internal_error", repr(exc), message, event.value)
+        metrics.processed("count_findings", started)
+        yield None
+
+
+async def count_one(topic: str, partition: int, offset: int, raw: bytes) -> None:
+    """Count one findings event (first catching up on what a crash lost), flush now and then."""
+    if partition not in tally.through:  # not caught up at the rebalance (e.g. it failed)
+        await _count_gap(partition, offset)
+    tally.add(partition, offset, findings_event_adapter.validate_json(raw))
+    now = time.time()
+    if now - _last_flush.get(partition, 0.0) >= _FLUSH_EVERY_S:
+        tally.flush(partition, now)
+        _last_flush[partition] = now
+
+
+def _owned_findings_partitions() -> list[int]:
+    return sorted(
+        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.findings
+    )
+
+
+@app.page("/counters")
+class CountersView(web.View):
+    """Reports and findings by bucket: ``?grain=minute|hour|day``; the whole city by default."""
+
+    async def get(self, request: web.Request) -> web.Response:
+        """This worker's partitions with ``local=1``; else merged with every other worker's."""
+        if not authorized(request):
+            return self.json({"error": "missing or wrong bearer token"}, status=401)
+        grain = request.query.get("grain", "minute")
+        if grain not in GRAINS:
+            return self.json({"error": f"grain must be one of {list(GRAINS)}"}, status=400)
+        owned = _owned_findings_partitions()
+        parts = [tally.counts(owned, grain)]
+        covered = set(owned)
+        if request.query.get("local") != "1":
+            for peer in await self._peers(request, grain):
+                parts.append(peer["buckets"])
+                covered |= set(peer["partitions"])
+        complete = covered == set(range(settings.kafka.partitions))
+        return self.json(
+            {
+                "grain": grain,
+                "partitions": sorted(covered),
+                "complete": complete,
+                "buckets": merge(parts),
+            }
+        )
+
+    async def _peers(self, request: web.Request, grain: str) -> list[dict[str, Any]]:
+        me = str(app.conf.canonical_url).rstrip("/")
+        answers = []
+        for url in app.router.tables_metadata():
+            if str(url).rstrip("/") == me:
+                continue
+            headers = {"Authorization": request.headers.get("Authorization", "")}
+            target = f"{str(url).rstrip('/')}/counters?grain={grain}&local=1"
+            async with app.http_client.get(target, headers=headers) as response:
+                if response.status == 200:  # noqa: PLR2004
+                    answers.append(await response.json())
+        return answers

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-__all__ = ["read_topic"]
+__all__ = ["read_range", "read_topic"]
 
 
 def read_topic(
@@ -38,5 +38,33 @@ def read_topic(
                 remaining.pop(tp, None)
             if not remaining:
                 return
+    finally:
+        consumer.close()
+
+
+def read_range(
+    bootstrap: list[str], topic: str, partition: int, start: int, stop: int
+) -> list[tuple[int, bytes]]:
+    """The (offset, value) of one partition's records from ``start`` up to ``stop`` (excluded)."""
+    if stop <= start:
+        return []
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=5000,
+    )
+    tp = TopicPartition(topic, partition)
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, start)
+        found: list[tuple[int, bytes]] = []
+        for record in consumer:
+            if record.offset >= stop:
+                break
+            found.append((record.offset, record.value))
+            if record.offset + 1 >= stop:
+                break
+        return found
     finally:
         consumer.close()

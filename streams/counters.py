@@ -1,0 +1,156 @@
+"""Live counters for the command center, exact after a crash, cheap per report.
+
+Reports and findings are counted per source partition of ``grid.findings``, by district,
+code and severity, in minute, hour and day buckets of the report's own time (so a replay
+counts into the same buckets). Counting a report must not cost a table write (three writes
+per report would cost more than triage), so counts build up in memory and are flushed to
+the table about once a second, as one value per bucket, followed by the partition's
+*flushed-through* offset. That offset makes the counts exact:
+
+- a replayed message at or below it is already counted: skipped;
+- a crash loses what was counted in memory but not flushed; Faust may already have
+  committed those messages, so they would not come back. The first message a worker sees
+  of a partition (at the committed offset) tells how far back to read: the messages between
+  the flushed-through offset and it are read again from the topic and counted first.
+
+Table keys: ``{partition}|{grain}|{bucket start}`` -> ``{counter key: n}``, and
+``{partition}|flushed`` -> offset. Counter keys: ``reports|{district}``,
+``findings|{district}|{code}|{severity}``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+
+from schemas.findings import FindingsEventV1
+
+__all__ = [
+    "GRAINS",
+    "RETENTION_S",
+    "Tally",
+    "bucket_of",
+    "counter_keys",
+    "merge",
+    "window_keys",
+]
+
+GRAINS: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
+# How long buckets are kept: the live page shows the last 2 hours by minute, 48 h by hour.
+RETENTION_S: dict[str, float] = {"minute": 2 * 3600, "hour": 48 * 3600, "day": 400 * 86400}
+
+
+def bucket_of(grain: str, ts: float) -> int:
+    """The start (epoch seconds, UTC) of the bucket ``ts`` falls in."""
+    size = GRAINS[grain]
+    return int(ts // size * size)
+
+
+def counter_keys(event: FindingsEventV1) -> list[str]:
+    """What one findings event adds one to."""
+    keys = [f"reports|{event.district}"]
+    keys += [f"findings|{event.district}|{f.code}|{f.severity}" for f in event.findings]
+    return keys
+
+
+@dataclass
+class Tally:
+    """Counts of the partitions one worker owns, between flushes to ``table``."""
+
+    table: MutableMapping[str, object]
+    pending: dict[int, dict[str, Counter[str]]] = field(default_factory=dict)
+    through: dict[int, int] = field(default_factory=dict)  # partition -> last offset counted
+
+    def flushed_through(self, partition: int) -> int:
+        """The last offset whose counts are in the table (-1: none)."""
+        value = self.table.get(f"{partition}|flushed")
+        return int(value) if isinstance(value, int) else -1
+
+    def gap(self, partition: int, first_offset: int) -> range:
+        """Offsets counted by a previous owner but lost before their flush."""
+        if partition in self.through:
+            return range(0)  # not the first message since this worker took the partition
+        return range(self.flushed_through(partition) + 1, first_offset)
+
+    def add(self, partition: int, offset: int, event: FindingsEventV1) -> bool:
+        """Count one event unless the table already has it; True when counted."""
+        done = self.through.get(partition, self.flushed_through(partition))
+        if offset <= done:
+            return False
+        at = event.reported_at.timestamp()
+        buckets = self.pending.setdefault(partition, {})
+        for grain in GRAINS:
+            counts = buckets.setdefault(f"{partition}|{grain}|{bucket_of(grain, at)}", Counter())
+            counts.update(counter_keys(event))
+        self.through[partition] = offset
+        return True
+
+    def flush(self, partition: int, now: float) -> None:
+        """Write a partition's pending counts, then how far they go; drop expired buckets.
+
+        Called while handling a message of that partition: Faust writes a table change to
+        the changelog partition of the message being handled, and a partition's counts must
+        stay in its own changelog partition (whoever owns it next recovers them).
+        """
+        buckets = self.pending.pop(partition, None)
+        if not buckets:
+            return
+        for key, counts in buckets.items():
+            stored = self.table.get(key)
+            total = Counter(stored if isinstance(stored, dict) else {})
+            total.update(counts)
+            self.table[key] = dict(total)
+        self.table[f"{partition}|flushed"] = self.through[partition]
+        self._expire(partition, now)
+
+    def counts(self, partitions: Iterable[int], grain: str) -> dict[str, dict[str, int]]:
+        """Bucket start → counts for the partitions, flushed and pending together."""
+        wanted = set(partitions)
+        parts: list[dict[str, dict[str, int]]] = []
+        for key in window_keys(self.table, wanted, grain):
+            stored = self.table.get(key)
+            if isinstance(stored, dict):
+                parts.append({key.rsplit("|", 1)[1]: stored})
+        for partition in wanted:
+            for key, counter in self.pending.get(partition, {}).items():
+                if key.split("|")[1] == grain:
+                    parts.append({key.rsplit("|", 1)[1]: dict(counter)})
+        return merge(parts)
+
+    def forget(self, partitions: Iterable[int]) -> None:
+        """Partitions taken away: a later owner starts from the table."""
+        for partition in partitions:
+            self.pending.pop(partition, None)
+            self.through.pop(partition, None)
+
+    def _expire(self, partition: int, now: float) -> None:
+        prefix = f"{partition}|"
+        old = [
+            key
+            for key in list(self.table.keys())
+            if key.startswith(prefix)
+            and key.count("|") == 2  # noqa: PLR2004 - {partition}|{grain}|{bucket}
+            and float(key.rsplit("|", 1)[1]) < now - RETENTION_S[key.split("|")[1]]
+        ]
+        for key in old:
+            self.table.pop(key, None)
+
+
+def window_keys(table: Mapping[str, object], partitions: Iterable[int], grain: str) -> list[str]:
+    """The table keys of ``grain`` buckets of the given partitions."""
+    wanted = {str(p) for p in partitions}
+    return [
+        key
+        for key in table
+        if key.count("|") == 2 and key.split("|")[0] in wanted and key.split("|")[1] == grain  # noqa: PLR2004
+    ]
+
+
+def merge(parts: Iterable[Mapping[str, Mapping[str, int]]]) -> dict[str, dict[str, int]]:
+    """Sum bucket → counts maps (several partitions, several workers)."""
+    total: dict[str, Counter[str]] = defaultdict(Counter)
+    for part in parts:
+        for bucket, counts in part.items():
+            total[bucket].update(counts)
+    return {bucket: dict(counts) for bucket, counts in sorted(total.items())}
