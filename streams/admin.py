@@ -85,4 +85,6 @@ def describe_topics(settings: Settings) -> dict[str, int]:
         described = admin.describe_topics()
     finally:
         admin.close()
-    return {t["topic"]: len(t["partitions"]) for t in described if not t["topic"].startswith("__")}
+    # kafka-python 3.0 names the field "name" (older releases: "topic")
+    names = ((t.get("name") or t["topic"], t) for t in described)
+    return {name: len(t["partitions"]) for name, t in names if not name.startswith("__")}

@@ -10,6 +10,7 @@ import pytest
 from kafka import KafkaProducer
 
 from schemas import accepted_report_adapter, dead_letter_adapter, findings_event_adapter
+from streams.admin import describe_topics
 from streams.publish import publish_lines
 from streams.sample import make_sample
 from streams.topic_reader import read_topic
@@ -155,3 +156,11 @@ def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, s
         f"triage after SIGKILL: {len(missing)} reports without findings, "
         f"{len(twice)} with findings twice"
     )
+
+
+def test_topics_are_created_with_explicit_partitions_and_listed(pipeline):
+    described = describe_topics(pipeline.settings)
+    mine = {
+        name: n for name, n in described.items() if name in dict(pipeline.settings.topics).values()
+    }
+    assert mine == {name: 6 for _, name in pipeline.settings.topics}
