@@ -159,8 +159,10 @@ def test_sigkill_mid_stream_loses_nothing_and_forwards_nothing_twice(pipeline, s
 
 
 def test_topics_are_created_with_explicit_partitions_and_listed(pipeline):
-    described = describe_topics(pipeline.settings)
-    mine = {
-        name: n for name, n in described.items() if name in dict(pipeline.settings.topics).values()
-    }
-    assert mine == {name: 6 for _, name in pipeline.settings.topics}
+    expected = {name: 6 for _, name in pipeline.settings.topics}
+
+    def listed() -> dict[str, int]:
+        described = describe_topics(pipeline.settings)
+        return {name: n for name, n in described.items() if name in expected}
+
+    wait_for(lambda: listed() == expected, 30, describe=lambda: str(listed()))  # metadata settles
