@@ -84,3 +84,13 @@ prometheus-check: prometheus-fetch ## promtool: check deploy/prometheus config a
 	$(PROMETHEUS) promtool check config deploy/prometheus/prometheus.yml
 	$(PROMETHEUS) promtool check rules deploy/prometheus/alerts.yml
 	$(PROMETHEUS) promtool test rules deploy/prometheus/alerts_test.yml
+
+# Three-node KRaft cluster on loopback for replication and failover tests
+# (deploy/local/kafka-cluster.sh; state in ~/.cache/gridwatch/kafka-cluster, GRIDWATCH_KAFKA_CLUSTER_HOME).
+.PHONY: cluster-up cluster-down
+
+cluster-up: ## start the three-node Kafka cluster on 127.0.0.1:19092,19093,19094
+	bash deploy/local/kafka-cluster.sh up
+
+cluster-down: ## stop the three-node Kafka cluster
+	bash deploy/local/kafka-cluster.sh down
