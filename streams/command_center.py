@@ -31,6 +31,10 @@ from streams.topics import escalations_topic, findings_topic
 
 __all__ = [
     "CountersView",
+    "OpenEscalationsView",
+    "ask_peers",
+    "open_escalations",
+    "sort_open",
     "LagReader",
     "count_findings",
     "count_one",
@@ -271,14 +275,75 @@ class CountersView(web.View):
         )
 
     async def _peers(self, request: web.Request, grain: str) -> list[dict[str, Any]]:
-        me = str(app.conf.canonical_url).rstrip("/")
-        answers = []
-        for url in app.router.tables_metadata():
-            if str(url).rstrip("/") == me:
-                continue
-            headers = {"Authorization": request.headers.get("Authorization", "")}
-            target = f"{str(url).rstrip('/')}/counters?grain={grain}&local=1"
-            async with app.http_client.get(target, headers=headers) as response:
-                if response.status == 200:  # noqa: PLR2004
-                    answers.append(await response.json())
-        return answers
+        return await ask_peers(request, f"/counters?grain={grain}&local=1")
+
+
+async def ask_peers(request: web.Request, path: str) -> list[dict[str, Any]]:
+    """Every other worker's answer to ``path`` (their local share), with the caller's token."""
+    me = str(app.conf.canonical_url).rstrip("/")
+    headers = {"Authorization": request.headers.get("Authorization", "")}
+    answers = []
+    for url in app.router.tables_metadata():
+        if str(url).rstrip("/") == me:
+            continue
+        async with app.http_client.get(f"{str(url).rstrip('/')}{path}", headers=headers) as reply:
+            if reply.status == 200:  # noqa: PLR2004
+                answers.append(await reply.json())
+    return answers
+
+
+_FRAUD_CODES = ("TELECOM_FRAUD", "FRAUD_CAMPAIGN")
+
+
+def open_escalations(now: float) -> list[dict[str, Any]]:
+    """This worker's unresolved escalations: fraud first, then the oldest."""
+    owned = {
+        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.escalations
+    }
+    found = [
+        {
+            "escalation_id": esc_id,
+            "code": entry["code"],
+            "level": entry.get("level", 0),
+            "age_s": round(now - float(entry["opened_at"]), 1),
+            "acknowledged": bool(entry.get("acked")),
+            "overdue": bool(entry.get("missed")) and not entry.get("acked"),
+        }
+        for esc_id, entry in escalation_board.items()
+        if entry.get("partition") in owned
+    ]
+    return sort_open(found)
+
+
+def sort_open(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fraud first, then unacknowledged, then the oldest."""
+    return sorted(
+        found, key=lambda e: (e["code"] not in _FRAUD_CODES, e["acknowledged"], -e["age_s"])
+    )
+
+
+@app.page("/escalations")
+class OpenEscalationsView(web.View):
+    """Unresolved escalations of the whole city (``local=1``: this worker's share)."""
+
+    async def get(self, request: web.Request) -> web.Response:
+        """The list, fraud first, with age, level, acknowledged and overdue."""
+        if not authorized(request):
+            return self.json({"error": "missing or wrong bearer token"}, status=401)
+        owned = sorted(
+            tp.partition
+            for tp in app.consumer.assignment()
+            if tp.topic == settings.topics.escalations
+        )
+        found, covered = open_escalations(time.time()), set(owned)
+        if request.query.get("local") != "1":
+            for peer in await ask_peers(request, "/escalations?local=1"):
+                found += peer["escalations"]
+                covered |= set(peer["partitions"])
+        complete = covered == set(range(settings.kafka.partitions))
+        body = {
+            "partitions": sorted(covered),
+            "complete": complete,
+            "escalations": sort_open(found),
+        }
+        return self.json(body)

@@ -340,6 +340,13 @@ def test_two_workers_share_the_districts_and_either_one_takes_an_ack(
 
     for esc_id in police_ids():
         wait_for(functools.partial(acknowledged, esc_id), 30)
+    # The command center's list: the whole city from either worker, fraud first.
+    status, board = http(second, "GET", "/escalations")
+    assert (status, board["complete"]) == (200, True)
+    mine = [e for e in board["escalations"] if e["escalation_id"] in police_ids()]
+    assert len(mine) == 10
+    assert all(e["acknowledged"] and e["code"] == "TELECOM_FRAUD" for e in mine)
+    assert http(second, "GET", "/escalations", token="wrong")[0] == 401
     opened = first.metric_sum("grid_escalation_events_total") + second.metric_sum(
         "grid_escalation_events_total"
     )

@@ -73,3 +73,21 @@ def test_codes_are_kept_apart_and_the_oldest_wins():
     view = overview([fire, old, new], T0 + 200)
     assert view.oldest_unacknowledged_s == {"TELECOM_FRAUD": 200, "EBIKE_CHARGING": 150}
     assert view.open_by_code_level[("TELECOM_FRAUD", 0)] == 2
+
+
+def test_the_open_list_puts_fraud_first_then_unacknowledged_then_oldest():
+    from streams.command_center import sort_open
+
+    rows = [
+        {"escalation_id": "fire-old", "code": "BLOCKED_EXIT", "acknowledged": False, "age_s": 900},
+        {
+            "escalation_id": "fraud-acked",
+            "code": "TELECOM_FRAUD",
+            "acknowledged": True,
+            "age_s": 50,
+        },
+        {"escalation_id": "fraud-new", "code": "TELECOM_FRAUD", "acknowledged": False, "age_s": 10},
+        {"escalation_id": "campaign", "code": "FRAUD_CAMPAIGN", "acknowledged": False, "age_s": 30},
+    ]
+    order = [r["escalation_id"] for r in sort_open(rows)]
+    assert order == ["campaign", "fraud-new", "fraud-acked", "fire-old"]
