@@ -303,7 +303,7 @@ def test_two_workers_share_the_districts_and_either_one_takes_an_ack(
         return "grid_consumer_lag_messages{" in worker.metrics()
 
     # Until both have joined the group: a worker still joining answers 503 (retry shortly).
-    wait_for(lambda: owns_partitions(first) and owns_partitions(second), 90, first._died)
+    wait_for(lambda: owns_partitions(first) and owns_partitions(second), 150, first._died)
     districts = [
         "海曙区",
         "江北区",
