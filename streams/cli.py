@@ -43,10 +43,11 @@ def _worker(args: argparse.Namespace) -> int:
 
     check_environment()
     create_topics(settings)  # ours, with our configs, before Faust would declare them bare
-    import streams.command_center  # noqa: F401 - escalation gauges, consumer lag
+    import streams.command_center  # noqa: F401 - counters, escalation gauges, consumer lag
     import streams.escalation.notifier  # noqa: F401 - escalation agents, notifier
     import streams.escalation.web  # noqa: F401 - ack/resolve endpoints
     import streams.intake  # noqa: F401 - registers the intake agent on the app
+    import streams.live  # noqa: F401 - the wall-screen page
     import streams.triage.agent  # noqa: F401 - registers the triage agent
 
     sys.argv = [

@@ -41,10 +41,14 @@ GRAINS: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
 RETENTION_S: dict[str, float] = {"minute": 2 * 3600, "hour": 48 * 3600, "day": 400 * 86400}
 
 
+# Days are Ningbo's (UTC+8): "today" on the command center starts at local midnight.
+_LOCAL_OFFSET_S = 8 * 3600
+
+
 def bucket_of(grain: str, ts: float) -> int:
-    """The start (epoch seconds, UTC) of the bucket ``ts`` falls in."""
+    """The start (epoch seconds) of the bucket ``ts`` falls in; days start at 00:00 +08:00."""
     size = GRAINS[grain]
-    return int(ts // size * size)
+    return int((ts + _LOCAL_OFFSET_S) // size * size - _LOCAL_OFFSET_S)
 
 
 def counter_keys(event: FindingsEventV1) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -113,3 +114,49 @@ def test_counters_are_exact_with_one_worker(pipeline, start_worker):
         return bool(answer["complete"]) and answer["buckets"] == expected
 
     wait_for(exact, 30, worker._died, describe=lambda: str(counters(worker, "day"))[:300])
+
+
+def first_snapshot(worker: Worker, token: str = DEV_API_TOKEN) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"http://127.0.0.1:{worker.port}/live/stream", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        for line in response:
+            if line.startswith(b"data: "):
+                snap: dict[str, Any] = json.loads(line[6:])
+                return snap
+    msg = "the stream ended without a snapshot"
+    raise AssertionError(msg)
+
+
+def test_the_live_page_and_its_stream_show_what_the_counters_hold(pipeline, start_worker):
+    sample = make_sample(400, 0, 0, seed=41, prefix="live")
+    publish_lines(pipeline.settings, recent(sample.lines(random.Random(41))), progress=False)
+    worker = start_worker()
+    wait_for(lambda: findings_on_topic(pipeline) >= 400, 120, worker._died)
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.port}/live", timeout=10) as page:  # noqa: S310
+        html = page.read().decode()
+    assert "网格治理指挥中心" in html
+
+    today = str(bucket_of("day", datetime.now(CST).timestamp()))
+
+    def shown_equals_counted() -> bool:
+        counted = counters(worker, "day")["buckets"].get(today, {})
+        snap = first_snapshot(worker)
+        reports = sum(n for k, n in counted.items() if k.startswith("reports|"))
+        return snap["complete"] and snap["today"]["reports"] == reports == 400
+
+    wait_for(
+        shown_equals_counted, 30, worker._died, describe=lambda: str(first_snapshot(worker))[:300]
+    )
+    snap = first_snapshot(worker)
+    grid_reports = sum(row.get("reports", 0) for row in snap["grid"].values())
+    assert grid_reports == 400
+    assert sum(t[1] for t in snap["trend"]) == 400  # all reported within the last two hours
+    try:
+        first_snapshot(worker, token="wrong")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 401
+    else:
+        raise AssertionError("the stream answered without the token")

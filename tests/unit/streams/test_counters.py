@@ -121,3 +121,10 @@ def test_minute_buckets_older_than_two_hours_are_dropped_at_flush():
     tally.flush(0, NOW + 3 * 3600)
     assert not any("|minute|" in key for key in table)
     assert any("|hour|" in key for key in table), "hours are kept 48 h"
+
+
+def test_a_day_starts_at_midnight_in_ningbo():
+    cst = datetime(2025, 11, 3, 0, 0, tzinfo=UTC) - timedelta(hours=8)  # 00:00 +08:00
+    assert bucket_of("day", cst.timestamp()) == cst.timestamp()
+    assert bucket_of("day", cst.timestamp() - 1) == cst.timestamp() - 86400
+    assert bucket_of("hour", cst.timestamp() + 3599) == cst.timestamp()
