@@ -222,14 +222,14 @@ async def count_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         started = perf_counter()
         message = event.message
         try:
-            await count_one(message.topic, message.partition, message.offset, event.value)
+            await count_one(message.partition, message.offset, event.value)
         except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
             await dead_letter("internal_error", repr(exc), message, event.value)
         metrics.processed("count_findings", started)
         yield None
 
 
-async def count_one(topic: str, partition: int, offset: int, raw: bytes) -> None:
+async def count_one(partition: int, offset: int, raw: bytes) -> None:
     """Count one findings event (first catching up on what a crash lost), flush now and then."""
     if partition not in tally.through:  # not caught up at the rebalance (e.g. it failed)
         await _count_gap(partition, offset)
@@ -261,7 +261,7 @@ class CountersView(web.View):
         parts = [tally.counts(owned, grain)]
         covered = set(owned)
         if request.query.get("local") != "1":
-            for peer in await self._peers(request, grain):
+            for peer in await ask_peers(request, f"/counters?grain={grain}&local=1"):
                 parts.append(peer["buckets"])
                 covered |= set(peer["partitions"])
         complete = covered == set(range(settings.kafka.partitions))
@@ -273,9 +273,6 @@ class CountersView(web.View):
                 "buckets": merge(parts),
             }
         )
-
-    async def _peers(self, request: web.Request, grain: str) -> list[dict[str, Any]]:
-        return await ask_peers(request, f"/counters?grain={grain}&local=1")
 
 
 async def ask_peers(request: web.Request, path: str) -> list[dict[str, Any]]:
