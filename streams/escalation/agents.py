@@ -108,8 +108,12 @@ def candidates(event: FindingsEventV1) -> list[Candidate]:
     ]
 
 
-def sightings(event: FindingsEventV1, at: float) -> list[Sighting]:
-    """The fraud indicators of a report with a fraud finding, one sighting each."""
+def sightings(event: FindingsEventV1) -> list[Sighting]:
+    """The fraud indicators of a report with a fraud finding, one sighting each.
+
+    A sighting's time is the report's, so "3 grids within 24 hours" means 24 hours of what
+    was reported, also when a backlog is replayed.
+    """
     if not any(f.code == "TELECOM_FRAUD" for f in event.findings):
         return []
     return [
@@ -120,7 +124,7 @@ def sightings(event: FindingsEventV1, at: float) -> list[Sighting]:
             report_id=event.report_id,
             grid_id=event.grid_id,
             district=event.district,
-            at=at,
+            at=event.reported_at.timestamp(),
         )
         for i in event.indicators
     ]
@@ -210,7 +214,7 @@ async def route_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                 findings = findings_event_adapter.validate_json(raw)
                 for cand in candidates(findings):
                     await send_candidate(cand)
-                for seen in sightings(findings, event.message.timestamp):
+                for seen in sightings(findings):
                     await indicators_topic.send(
                         key=seen.digest.encode(), value=_sighting_json(seen)
                     )
