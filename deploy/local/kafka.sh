@@ -219,7 +219,7 @@ cmd_up() {
   # setsid+nohup: the broker outlives this shell and a Ctrl-C in the caller's terminal.
   local detach=(nohup)
   command -v setsid >/dev/null 2>&1 && detach=(setsid nohup)
-  "${detach[@]}" java -Xms256m -Xmx512m -XX:+UseG1GC \
+  "${detach[@]}" java -Xms256m -Xmx"${GRIDWATCH_KAFKA_HEAP:-1g}" -XX:+UseG1GC \
     -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$LOG4J" -Dkafka.logs.dir="$LOGS" \
     -cp "$LIB/*" kafka.Kafka "$PROPS" >"$LOGS/kafka.out" 2>&1 </dev/null &

@@ -104,6 +104,24 @@ class Pipeline:
         env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in s.topics}
         return env | self.extra_env
 
+    def delete_topics(self) -> None:
+        """Drop this pipeline's topics and Faust's (changelogs, leader topic); best effort."""
+        admin = KafkaAdminClient(bootstrap_servers=self.settings.kafka.bootstrap_list)
+        try:
+            mine = [
+                name
+                for name in admin.list_topics()
+                if name.startswith(
+                    (self.settings.app_id, self.settings.topics.reports.split(".")[0])
+                )
+            ]
+            if mine:
+                admin.delete_topics(mine)
+        except Exception:  # noqa: BLE001, S110 - cleanup must not fail a test that passed
+            pass
+        finally:
+            admin.close()
+
     def end_offsets(self, topic: str) -> dict[int, int]:
         """Partition → end offset of ``topic`` now."""
         consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka.bootstrap_list)
@@ -230,9 +248,15 @@ def wait_for(
 
 
 @pytest.fixture
-def pipeline(broker: str, tmp_path: Path) -> Pipeline:
-    """Fresh topics and group on the real broker for one test."""
-    return Pipeline(broker, tmp_path / "worker-data")
+def pipeline(broker: str, tmp_path: Path) -> Iterator[Pipeline]:
+    """Fresh topics and group on the real broker for one test; deleted afterwards.
+
+    Deleting keeps a long-lived local broker small: thousands of leftover partitions once
+    ran a 512 MiB broker out of heap in the middle of a run.
+    """
+    fresh = Pipeline(broker, tmp_path / "worker-data")
+    yield fresh
+    fresh.delete_topics()
 
 
 @pytest.fixture
