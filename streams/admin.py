@@ -6,11 +6,13 @@ workers can share the load. Faust creates its own changelog topics on start.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from streams.errors import ConfigError
 from streams.settings import Settings
 
 __all__ = ["TopicSpec", "create_topics", "describe_topics", "topic_specs"]
@@ -62,8 +64,13 @@ def _admin(settings: Settings) -> KafkaAdminClient:
     )
 
 
-def create_topics(settings: Settings) -> dict[str, str]:
-    """Create every missing topic; return name → ``created`` or ``exists``."""
+def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict[str, str]:
+    """Create every missing topic and wait until the cluster lists them all.
+
+    Returns name → ``created`` or ``exists``. The wait matters: a worker started right
+    after creation can subscribe before a new topic is in the cluster's metadata, and Faust
+    then ignores that topic until its next rebalance (seen: an agent that got nothing).
+    """
     admin = _admin(settings)
     result: dict[str, str] = {}
     try:
@@ -73,6 +80,13 @@ def create_topics(settings: Settings) -> dict[str, str]:
                 result[spec.name] = "created"
             except TopicAlreadyExistsError:
                 result[spec.name] = "exists"
+        deadline = time.monotonic() + visible_within_s
+        while not set(result) <= set(admin.list_topics()):
+            if time.monotonic() > deadline:
+                missing = sorted(set(result) - set(admin.list_topics()))
+                msg = f"topics not visible after {visible_within_s:g} s: {missing}"
+                raise ConfigError(msg)
+            time.sleep(0.2)
     finally:
         admin.close()
     return result

@@ -284,6 +284,8 @@ def test_a_responder_at_the_terminal_acknowledges_what_reached_the_role(
     run_responder(escalating.settings, policy, "bank", "李柜员", lines=typed(), say=shown.append)
 
     assert any("sent for [1]" in line for line in shown), shown
+    # The terminal can show the escalation before the bank's webhook has been delivered.
+    wait_for(lambda: bool(to(receiver, "bank_hotline")), 30, worker._died)
     esc_id = to(receiver, "bank_hotline")[0]["payload"]["escalation_id"]
 
     def acknowledged_by() -> str | None:
