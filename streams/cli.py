@@ -118,7 +118,14 @@ def _findings_count(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from streams.sample import make_sample
 
-    sample = make_sample(args.valid, args.invalid, args.retries, seed=args.seed, prefix=args.prefix)
+    sample = make_sample(
+        args.valid,
+        args.invalid,
+        args.retries,
+        seed=args.seed,
+        prefix=args.prefix,
+        recent=args.recent,
+    )
     with args.out.open("wb") as out:
         for line in sample.lines(random.Random(args.seed)):
             out.write(line + b"\n")
@@ -197,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--retries", type=int, default=20)
     sample.add_argument("--seed", type=int, default=2025)
     sample.add_argument("--prefix", default="rpt", help="report_id prefix (fresh ids per run)")
+    sample.add_argument("--recent", action="store_true", help="reported over the last hour")
     sample.set_defaults(func=_sample)
 
     receiver = sub.add_parser("receiver", help="run the reference webhook receiver")

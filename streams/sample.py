@@ -48,11 +48,21 @@ ROUTINE_TEXTS = (
 )
 
 
+_FIRST_REPORT = datetime(2025, 11, 3, 8, tzinfo=_CST)
+_EVERY = timedelta(minutes=7)
+
+
 def valid_report(
-    rng: random.Random, index: int, *, prefix: str = "rpt", routine_share: float = 0.0
+    rng: random.Random,
+    index: int,
+    *,
+    prefix: str = "rpt",
+    routine_share: float = 0.0,
+    first: datetime = _FIRST_REPORT,
+    every: timedelta = _EVERY,
 ) -> dict[str, object]:
     """One valid report as a grid app would send it (``routine_share`` of them routine)."""
-    reported = datetime(2025, 11, 3, 8, tzinfo=_CST) + timedelta(minutes=7 * index)
+    reported = first + every * index
     report: dict[str, object] = {
         "schema_version": 1,
         "report_id": f"{prefix}-{index:07d}",
@@ -132,11 +142,24 @@ class Sample:
 
 
 def make_sample(
-    valid: int, invalid: int, retries: int, *, seed: int = 2025, prefix: str = "rpt"
+    valid: int,
+    invalid: int,
+    retries: int,
+    *,
+    seed: int = 2025,
+    prefix: str = "rpt",
+    recent: bool = False,
 ) -> Sample:
-    """``valid`` distinct reports, ``retries`` resends of some of them, ``invalid`` bad ones."""
+    """``valid`` distinct reports, ``retries`` resends of some of them, ``invalid`` bad ones.
+
+    ``recent``: reported over the last hour instead of from 2025-11-03 on, so that the
+    command center's "today" and its two-hour trend show them.
+    """
     rng = random.Random(seed)
-    reports = [valid_report(rng, i, prefix=prefix) for i in range(valid)]
+    first, every = _FIRST_REPORT, _EVERY
+    if recent and valid:
+        first, every = datetime.now(_CST) - timedelta(hours=1), timedelta(hours=1) / valid
+    reports = [valid_report(rng, i, prefix=prefix, first=first, every=every) for i in range(valid)]
     catalogue = bad_payloads(reports[0]) if reports else []
     bad = [catalogue[i % len(catalogue)] for i in range(invalid)]
     return Sample(reports, [rng.choice(reports) for _ in range(retries)], bad)

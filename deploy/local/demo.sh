@@ -59,7 +59,7 @@ done
 
 echo "== sample traffic"
 sample="$STATE/sample.jsonl"
-$BIN/gridwatch sample --out "$sample" --prefix "demo-$(date +%Y%m%d%H%M%S)"
+$BIN/gridwatch sample --out "$sample" --prefix "demo-$(date +%Y%m%d%H%M%S)" --recent
 before=$(metric grid_reports_received_total)
 $BIN/gridwatch publish "$sample"
 expected=$((before + $(grep -c . "$sample")))
@@ -92,6 +92,8 @@ esc=$(grep -o 'esc-[0-9]*-[0-9a-f]*' "$RECEIVER_LOG" | head -1 || true)
 cat <<MSG
 
 Where to look:
+  wall screen    http://127.0.0.1:$PORT/live#token=gridwatch-dev-token
+  counters       curl -H 'Authorization: Bearer gridwatch-dev-token' 'http://127.0.0.1:$PORT/counters?grain=hour'
   metrics        http://127.0.0.1:$PORT/metrics
   worker log     $LOG
   deliveries     $RECEIVER_LOG (the reference receiver: one line per webhook)
