@@ -26,8 +26,10 @@ __all__ = [
     "EscalationCode",
     "EscalationEventType",
     "EscalationEventV1",
+    "EscalationSubject",
     "Outcome",
     "ReportRef",
+    "SUBJECT_FIELDS",
     "alert_dead_letter_adapter",
     "escalation_action_adapter",
     "escalation_event_adapter",
@@ -82,7 +84,23 @@ class CampaignInfo(_Frozen):
     districts: tuple[str, ...]
 
 
-class EscalationEventV1(_Frozen):
+class EscalationSubject(_Frozen):
+    """What an escalation is about and where: shared by its candidates, state and events."""
+
+    code: EscalationCode
+    severity: Severity
+    district: District
+    grid_id: str
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    fraud_type: str | None = None
+
+
+SUBJECT_FIELDS: frozenset[str] = frozenset(EscalationSubject.model_fields)
+
+
+class EscalationEventV1(EscalationSubject):
     """One step of an escalation's life, and the escalation as it stands after it."""
 
     schema_version: Literal[1] = 1
@@ -92,14 +110,6 @@ class EscalationEventV1(_Frozen):
     type: EscalationEventType
     at: AwareDatetime
     rule: str
-    code: EscalationCode
-    severity: Severity
-    district: District
-    grid_id: str
-    address: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    fraud_type: str | None = None
     level: int | None = None
     targets: tuple[str, ...] = ()
     round: int = 0

@@ -22,15 +22,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.escalation import (
+    SUBJECT_FIELDS,
     CampaignInfo,
     EscalationActionV1,
-    EscalationCode,
     EscalationEventType,
     EscalationEventV1,
+    EscalationSubject,
     ReportRef,
 )
-from schemas.findings import Severity
-from schemas.grid_report import District
 from streams.escalation.policy import Grouping, Rule
 
 __all__ = [
@@ -76,17 +75,9 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Candidate(_Frozen):
+class Candidate(EscalationSubject):
     """A finding that the policy escalates (or a fraud campaign), on its way to the escalator."""
 
-    code: EscalationCode
-    severity: Severity
-    district: District
-    grid_id: str
-    address: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    fraud_type: str | None = None
     report: ReportRef
     campaign: CampaignInfo | None = None
 
@@ -103,19 +94,11 @@ class Entry(_Frozen):
     event: EscalationEventV1
 
 
-class Escalation(_Frozen):
+class Escalation(EscalationSubject):
     """The stored state of one escalation (a plain dict in the table: ``model_dump``)."""
 
     escalation_id: str
     rule: str
-    code: EscalationCode
-    severity: Severity
-    district: District
-    grid_id: str
-    address: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    fraud_type: str | None = None
     campaign: CampaignInfo | None = None
     status: Status
     opened_at: float
@@ -264,14 +247,7 @@ def _event(
             "type": kind,
             "at": _at(now),
             "rule": esc.rule,
-            "code": esc.code,
-            "severity": esc.severity,
-            "district": esc.district,
-            "grid_id": esc.grid_id,
-            "address": esc.address,
-            "lat": esc.lat,
-            "lon": esc.lon,
-            "fraud_type": esc.fraud_type,
+            **esc.model_dump(include=set(SUBJECT_FIELDS)),
             "round": esc.round,
             "ack_deadline": None if deadline is None else _at(deadline),
             "report_count": esc.report_count,
@@ -301,14 +277,7 @@ def open_escalation(cand: Candidate, rule: Rule, now: float, cause: int) -> Esca
     esc = Escalation(
         escalation_id=escalation_id(cand.district, cand.code, cand.key),
         rule=rule.name,
-        code=cand.code,
-        severity=cand.severity,
-        district=cand.district,
-        grid_id=cand.grid_id,
-        address=cand.address,
-        lat=cand.lat,
-        lon=cand.lon,
-        fraud_type=cand.fraud_type,
+        **cand.model_dump(include=set(SUBJECT_FIELDS)),
         campaign=cand.campaign,
         status="open",
         opened_at=now,
