@@ -9,7 +9,7 @@ KAFKA := bash deploy/local/kafka.sh
 SRC := streams schemas tests
 
 .PHONY: help install fmt lint typecheck test test-unit test-integration schemas \
-        kafka-up kafka-down kafka-reset kafka-status topics worker demo demo-stop clean
+        kafka-up kafka-down kafka-reset kafka-status topics worker demo demo-stop clean chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -39,7 +39,10 @@ schemas: install ## regenerate the JSON Schemas under schemas/json/
 test-unit: install ## unit tests (no broker)
 	$(BIN)/pytest -m "not integration" -q
 
-test-integration: install kafka-up ## integration tests against the real local broker
+chromium: ## Debian's chromium and a Chinese font for the live page test (apt-get, as root)
+	bash deploy/local/chromium.sh
+
+test-integration: install kafka-up chromium ## integration tests against the real local broker
 	$(BIN)/pytest -m integration -q
 
 test: lint typecheck test-unit test-integration ## everything CI runs: lint, types, unit, integration

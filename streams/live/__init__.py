@@ -101,7 +101,12 @@ class LiveStream(web.View):
     """City snapshots as server-sent events, every 2 s, until the page goes away."""
 
     async def get(self, request: web.Request) -> Any:
-        """401 without the token; else a never-ending event stream."""
+        """401 without the token; else an event stream that ends when the worker stops.
+
+        aiohttp waits up to 60 s for open requests when the server stops: a wall screen left
+        open would hold every shutdown (and rolling restart) that long, so the loop ends as
+        soon as the app is stopping and the page reconnects to a worker that is up.
+        """
         if not authorized(request):
             return self.json({"error": "missing or wrong bearer token"}, status=401)
         response = aiohttp_web.StreamResponse(
@@ -109,7 +114,7 @@ class LiveStream(web.View):
         )
         await response.prepare(request)  # type: ignore[arg-type]
         try:
-            while True:
+            while not app.should_stop:
                 data = json.dumps(await city_snapshot(request), ensure_ascii=False)
                 await response.write(f"data: {data}\n\n".encode())
                 await asyncio.sleep(_EVERY_S)

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -349,6 +350,24 @@ def test_two_workers_share_the_districts_and_either_one_takes_an_ack(
     assert len(mine) == 10
     assert all(e["acknowledged"] and e["code"] == "TELECOM_FRAUD" for e in mine)
     assert http(second, "GET", "/escalations", token="wrong")[0] == 401
+
+    # One report's timeline, the same from either worker, whichever holds its pieces.
+    for n in range(len(districts)):
+        answers = [http(w, "GET", f"/reports/fraud-d{n}") for w in (first, second)]
+        assert [status for status, _ in answers] == [200, 200], answers
+        steps = [[s["step"] for s in reply["timeline"]] for _, reply in answers]
+        assert steps[0] == steps[1]
+        assert steps[0][:3] == ["received", "accepted", "classified"], steps[0]
+        assert {"escalation opened", "escalation notified", "escalation acknowledged"} <= set(
+            steps[0]
+        )
+        timeline = answers[0][1]["timeline"]
+        times = [datetime.fromisoformat(s["at"]) for s in timeline]
+        assert times == sorted(times)
+        assert [f["code"] for f in timeline[2]["findings"]] == ["TELECOM_FRAUD"]
+        assert answers[0][1]["escalations"] == [timeline[-1]["escalation_id"]]
+    assert http(first, "GET", "/reports/never-sent")[0] == 404
+    assert http(first, "GET", "/reports/fraud-d0", token="wrong")[0] == 401
     opened = first.metric_sum("grid_escalation_events_total") + second.metric_sum(
         "grid_escalation_events_total"
     )
