@@ -84,9 +84,16 @@ def bench_classify(args: argparse.Namespace) -> int:
 def parse_report(line: str) -> ReportLine:
     """Read one JSON line; raise ValueError with a short reason when triage cannot use it."""
     try:
+        line.encode("utf-8")  # files are read with surrogateescape: a bad byte is a bad line
         data = json.loads(line)
+    except UnicodeEncodeError as exc:
+        msg = "not UTF-8"
+        raise ValueError(msg) from exc
     except json.JSONDecodeError as exc:
         msg = f"not JSON ({exc.msg})"
+        raise ValueError(msg) from exc
+    except RecursionError as exc:
+        msg = "nested too deeply"
         raise ValueError(msg) from exc
     if not isinstance(data, dict):
         msg = "not a JSON object"
@@ -186,8 +193,8 @@ def _triage(engine: TriageEngine, r: ReportLine) -> Any:
 def _open(name: str) -> TextIO:
     """Open a file for reading, or stdin for '-'."""
     if name == "-":
-        return os.fdopen(os.dup(sys.stdin.fileno()), encoding="utf-8")
-    return Path(name).open(encoding="utf-8")
+        return os.fdopen(os.dup(sys.stdin.fileno()), encoding="utf-8", errors="surrogateescape")
+    return Path(name).open(encoding="utf-8", errors="surrogateescape")
 
 
 def _bench_reports(args: argparse.Namespace) -> list[ReportLine]:

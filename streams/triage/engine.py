@@ -111,6 +111,7 @@ class _Roles:
     lack: int
     backward: int
     context: int
+    notice: int  # a notice or forwarded warning read out: no finding unless "still"
     found: int
     fix_done: int
     fix_verb: int
@@ -150,6 +151,7 @@ class _Roles:
             lack=bits["lack"],
             backward=bits["ok_status"],
             context=bits["context"],
+            notice=bits["notice"],
             found=bits["found"],
             fix_done=bits["fix_done"],
             fix_verb=bits["fix_verb"],
@@ -269,9 +271,16 @@ class TriageEngine:
         return sentences
 
     def mute_context(self, clauses: list[Clause], mask: int) -> Clauses:
-        """Mute a publicity/drill sentence that reports no finding ("开展反诈宣传…")."""
+        """Mute a publicity/drill sentence that reports no finding ("开展反诈宣传…").
+
+        A notice read out ("看到物业贴了通知，说…") is muted even though "看到" says something
+        was seen: what was seen is the notice, unless the sentence says the hazard is still there.
+        """
         roles = self.roles
-        if mask & roles.context and not mask & roles.found:
+        if mask & roles.notice:
+            if not mask & roles.recurrence:
+                return [_mute(c, roles.role) for c in clauses], mask & roles.role
+        elif mask & roles.context and not mask & roles.found:
             return [_mute(c, roles.role) for c in clauses], mask & roles.role
         return clauses, mask
 

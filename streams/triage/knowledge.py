@@ -14,6 +14,8 @@ looping over phrases in Python. The few regular-expression patterns form one sma
 from __future__ import annotations
 
 import re
+import re._constants as _sre  # type: ignore[import-not-found]  # parsed regexes
+import re._parser as _sre_parser  # type: ignore[import-not-found]
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +76,7 @@ ENGINE_GROUPS = (
     "route",
     "indoors",
     "vacant",
+    "notice",
 )
 _TOP_KEYS = {
     "version",
@@ -135,6 +138,7 @@ class Knowledge:
     pattern: re.Pattern[str] | None  # any of the patterns: finds where one matches
     phrase_bits: dict[str, int]
     patterns: tuple[tuple[re.Pattern[str], int], ...]  # each with the bits of its group
+    by_first: dict[str, tuple[tuple[re.Pattern[str], int], ...]]  # the patterns a char can start
     bits: dict[str, int]
     codes: tuple[CodeRules, ...]
     fraud_types: tuple[tuple[str, int], ...]
@@ -159,7 +163,7 @@ class Knowledge:
         ``pattern`` has no groups to tell which one matched: named groups would stop the regex
         engine from skipping quickly over the places where no pattern can start.
         """
-        for regex, bits in self.patterns:
+        for regex, bits in self.by_first.get(text[start], self.patterns):
             if found := regex.match(text, start):
                 return found.end(), bits
         msg = f"no pattern matches at {start}"
@@ -227,6 +231,7 @@ class _Compiler:
             pattern=_combined_pattern(patterns),
             phrase_bits=words,
             patterns=tuple((re.compile(regex), bits) for regex, bits in patterns),
+            by_first=_by_first(patterns),
             bits=dict(self.bits),
             codes=codes,
             fraud_types=self.fraud_type_bits(top["fraud_types"]),
@@ -319,10 +324,16 @@ class _Compiler:
         return self.bits[group]
 
     def patterns(self, node: Node | None) -> list[tuple[str, int]]:
-        """Compile 'patterns' (group: [regex, ...]) for things a word list cannot enumerate."""
+        """Compile 'patterns' (group: [regex, ...]) for things a word list cannot enumerate.
+
+        A key may join several groups with '+' ("fraud_word+loss"): a match counts for each,
+        as a phrase listed in several word groups does.
+        """
         found: list[tuple[str, int]] = []
-        for group, body in self.items(node, "patterns") if node is not None else ():
-            bit = self.group_bit(group, body)
+        for groups, body in self.items(node, "patterns") if node is not None else ():
+            bit = 0
+            for group in groups.split("+"):
+                bit |= self.group_bit(group.strip(), body)
             for regex, item in self.strings(body, f"patterns.{group}"):
                 try:
                     re.compile(regex)
@@ -425,10 +436,84 @@ class _Compiler:
 
 
 def _combined_pattern(patterns: list[tuple[str, int]]) -> re.Pattern[str] | None:
-    """One regex of the explicit patterns, to find where any of them matches."""
+    """One regex of the explicit patterns, to find where any of them matches.
+
+    It opens with a look-ahead for the characters a match can start with, when every pattern
+    tells them: the regex engine then fails most places with one test instead of trying
+    every pattern there (30 patterns cost 4 times 7 without it).
+    """
     if not patterns:
         return None
-    return re.compile("|".join(f"(?:{regex})" for regex, _ in patterns))
+    alternatives = "|".join(f"(?:{regex})" for regex, _ in patterns)
+    starts = [_first_chars(regex) for regex, _ in patterns]
+    if any(first is None for first in starts):
+        return re.compile(alternatives)
+    chars = "".join(sorted(set().union(*(first for first in starts if first is not None))))
+    return re.compile(f"(?=[{re.escape(chars)}])(?:{alternatives})")
+
+
+def _by_first(
+    patterns: list[tuple[str, int]],
+) -> dict[str, tuple[tuple[re.Pattern[str], int], ...]]:
+    """For each character a pattern may start with, the patterns (in order) that may match there.
+
+    A character not listed falls back to all patterns; so does every character when a pattern
+    does not tell its first characters.
+    """
+    compiled = [(re.compile(regex), bits, _first_chars(regex)) for regex, bits in patterns]
+    if any(first is None for _, _, first in compiled):
+        return {}
+    chars = set().union(*(first for _, _, first in compiled if first is not None))
+    return {
+        char: tuple((regex, bits) for regex, bits, first in compiled if first and char in first)
+        for char in chars
+    }
+
+
+def _first_chars(regex: str) -> set[str] | None:
+    """The characters a match of ``regex`` can start with, or None when that is not simple."""
+    try:
+        return _first_of(list(_sre_parser.parse(regex)))
+    except (ValueError, TypeError, IndexError, re.error):
+        return None
+
+
+def _first_of(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """First characters of a parsed sequence; look-behinds before the first item are skipped."""
+    for op, av in items:
+        if op is _sre.ASSERT and av[0] < 0:
+            continue  # a look-behind consumes nothing
+        return _first_item(op, av)
+    return None
+
+
+def _first_item(op: Any, av: Any) -> set[str] | None:
+    """First characters of one parsed item (literal, class, branch, group, repeat)."""
+    if op is _sre.LITERAL:
+        return {chr(av)}
+    if op is _sre.IN:
+        return _first_in(av)
+    if op is _sre.BRANCH:
+        firsts = [_first_of(list(branch)) for branch in av[1]]
+        return None if any(f is None for f in firsts) else set().union(*firsts)  # type: ignore[arg-type]
+    if op is _sre.SUBPATTERN:
+        return _first_of(list(av[-1]))
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] >= 1:
+        return _first_of(list(av[2]))
+    return None
+
+
+def _first_in(av: list[tuple[Any, Any]]) -> set[str] | None:
+    """Characters of a class like ``[0-9一二三]`` (no negation, no categories, small ranges)."""
+    chars: set[str] = set()
+    for op, value in av:
+        if op is _sre.LITERAL:
+            chars.add(chr(value))
+        elif op is _sre.RANGE and value[1] - value[0] < 256:
+            chars.update(chr(c) for c in range(value[0], value[1] + 1))
+        else:
+            return None
+    return chars
 
 
 def _any_of(table: dict[int, str]) -> re.Pattern[str]:

@@ -91,3 +91,17 @@ def test_classify_into_a_reader_that_stops_early_prints_no_traceback(tmp_path):
     assert json.loads(first)["report_id"] == "r0"
     assert "Traceback" not in err and "BrokenPipe" not in err
     assert proc.returncode == 1
+
+
+def test_classify_skips_lines_that_are_not_utf8_or_nested_too_deeply(tmp_path, capsys):
+    good = _report("r1", "楼道里电瓶车在充电。").encode()
+    gbk = _report("r2", "楼道里电瓶车在充电。").encode("gbk")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join([gbk, deep, good]) + b"\n")
+    args = _parser().parse_args(["classify", str(path)])
+    assert args.func(args) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(x)["report_id"] for x in out.splitlines()] == ["r1"]
+    assert "line 1: skipped: not UTF-8" in err
+    assert "line 2: skipped: nested too deeply" in err
