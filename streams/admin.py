@@ -1,7 +1,11 @@
 """Topic administration with kafka-python: the topics gridwatch owns, created explicitly.
 
 Partition counts are explicit because they cannot shrink later and they bound how many
-workers can share the load. Faust creates its own changelog topics on start.
+workers can share the load. Every topic here is an event log with time retention
+(``cleanup.policy=delete``, explicit so a broker default cannot turn it into compaction);
+replication factor and ``min.insync.replicas`` come from ``KafkaSettings``. Faust creates its
+own changelog topics on start, compacted (the latest value per key is the table), with the
+same replication settings (``streams/app.py``). docs/deployment.md explains the choices.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from streams.errors import ConfigError
-from streams.settings import Settings
+from streams.settings import KafkaSettings, Settings
 
 __all__ = ["TopicSpec", "create_topics", "describe_topics", "topic_specs"]
 
@@ -30,14 +34,15 @@ class TopicSpec:
     why: str
     broker_time: bool = False
 
-    def new_topic(self, replication_factor: int) -> NewTopic:
+    def new_topic(self, kafka: KafkaSettings) -> NewTopic:
         """The kafka-python request that creates it."""
-        configs = {"retention.ms": str(self.retention_days * _DAY_MS)}
+        configs = {"cleanup.policy": "delete", "retention.ms": str(self.retention_days * _DAY_MS)}
         if self.broker_time:  # intake's crash read-back compares broker timestamps
             configs["message.timestamp.type"] = "LogAppendTime"
-        if replication_factor > 1:
-            configs["min.insync.replicas"] = "2"
-        return NewTopic(self.name, self.partitions, replication_factor, topic_configs=configs)
+        if kafka.replication_factor > 1:  # with acks=all: a write survives a broker's loss
+            configs["min.insync.replicas"] = str(kafka.topic_min_insync_replicas)
+        rf = kafka.replication_factor
+        return NewTopic(self.name, self.partitions, rf, topic_configs=configs)
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
@@ -59,9 +64,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 
 def _admin(settings: Settings) -> KafkaAdminClient:
-    return KafkaAdminClient(
-        bootstrap_servers=settings.kafka.bootstrap_list, client_id="gridwatch-admin"
-    )
+    return KafkaAdminClient(**settings.kafka.client_options(), client_id="gridwatch-admin")
 
 
 def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict[str, str]:
@@ -76,7 +79,7 @@ def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict
     try:
         for spec in topic_specs(settings):
             try:
-                admin.create_topics([spec.new_topic(settings.kafka.replication_factor)])
+                admin.create_topics([spec.new_topic(settings.kafka)])
                 result[spec.name] = "created"
             except TopicAlreadyExistsError:
                 result[spec.name] = "exists"

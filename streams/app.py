@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry, generate_latest
 
-from streams import faust_fixes
+from streams import consumer_tuning, faust_fixes
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
@@ -26,13 +27,23 @@ def create_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=settings.kafka.faust_broker_url,
+        broker_credentials=settings.kafka.faust_credentials(),
         store=settings.store,
+        Table=_table_class(settings),
+        table_standby_replicas=settings.table_standby_replicas,
         datadir=str(settings.worker_data_dir),
         topic_partitions=settings.kafka.partitions,
         topic_replication_factor=settings.kafka.replication_factor,
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_bind=settings.web_host,
+        # Faust's own views have no authentication: /table reads any table key (escalations,
+        # seen reports) and /router, /stats, /graph show the cluster. Ours check the token and
+        # find owners through the assignor's metadata, not through /router.
+        web_tables_enabled=False,
+        web_router_enabled=False,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
         autodiscover=False,
         value_serializer="raw",
         key_serializer="raw",
@@ -52,6 +63,27 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
+def _table_class(settings: Settings) -> type[faust.Table[Any, Any]]:
+    """Faust's table class, giving every table our store options and changelog configs.
+
+    Faust has no app-wide setting for either: its RocksDB store reads the options of each
+    table (unbounded defaults otherwise), and a changelog topic is created with each
+    table's ``extra_topic_configs`` (else the broker's ``min.insync.replicas``).
+    """
+    options = settings.rocksdb_options if settings.store == "rocksdb://" else {}
+    configs = {}
+    if settings.kafka.replication_factor > 1:
+        configs["min.insync.replicas"] = str(settings.kafka.topic_min_insync_replicas)
+
+    class GridTable(faust.Table[Any, Any]):
+        def __init__(self, app: faust.App, **kw: Any) -> None:
+            kw["options"] = {**options, **(kw.get("options") or {})}
+            kw["extra_topic_configs"] = {**configs, **(kw.get("extra_topic_configs") or {})}
+            super().__init__(app, **kw)
+
+    return GridTable
+
+
 def check_environment() -> None:
     """Refuse to run while Faust's own variables would override our settings."""
     overrides = faust_env_overrides()
@@ -65,6 +97,7 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING
 _LEVELS |= {"error": logging.ERROR, "crit": logging.CRITICAL}
 
 settings = Settings()
+consumer_tuning.install(settings.fetch_min_bytes, settings.fetch_max_wait_ms)
 app = create_app(settings)
 registry = CollectorRegistry()
 metrics = GridMetrics.create(registry)

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
@@ -18,14 +19,18 @@ from faust import web
 from faust.types import TP
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
+from kafka.consumer.fetcher import ConsumerRecord
 
 from schemas.escalation import escalation_event_adapter
 from schemas.findings import findings_event_adapter
+from schemas.grid_report import IntakeSource
 from streams.app import app, metrics, settings
 from streams.counters import GRAINS, Tally, merge
 from streams.escalation.agents import dead_letter
 from streams.escalation.overview import apply_event, overview
 from streams.escalation.web import authorized
+from streams.intake import counter_part, intake_tally, replayed_outcome_key, seen_reports
+from streams.settings import KafkaSettings
 from streams.topic_reader import read_range
 from streams.topics import escalations_topic, findings_topic
 
@@ -98,8 +103,8 @@ async def publish_gauges() -> None:
 class LagReader:
     """Committed offsets of the group and end offsets, with kafka-python (run in a thread)."""
 
-    def __init__(self, bootstrap: list[str], group: str) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaSettings, group: str) -> None:
+        self.kafka = kafka
         self.group = group
         self._admin: KafkaAdminClient | None = None
         self._consumer: KafkaConsumer | None = None
@@ -107,8 +112,8 @@ class LagReader:
     def lag(self, partitions: list[TP]) -> dict[TP, int]:
         """End offset minus committed offset for each partition (all of it if none committed)."""
         if self._admin is None or self._consumer is None:
-            self._admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
-            self._consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+            self._admin = KafkaAdminClient(**self.kafka.client_options())
+            self._consumer = KafkaConsumer(**self.kafka.client_options(), group_id=None)
         wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
         committed = self._admin.list_group_offsets({self.group: wanted}).get(self.group, {})
         ends = self._consumer.end_offsets(wanted)
@@ -121,7 +126,7 @@ class LagReader:
         return lags
 
 
-_lag_reader = LagReader(settings.kafka.bootstrap_list, settings.app_id)
+_lag_reader = LagReader(settings.kafka, settings.app_id)
 # The topics agents read (not table changelogs, not Faust's leader-election topic).
 _SOURCE_TOPICS = frozenset(
     name for field, name in settings.topics if field not in ("dlq", "alerts_dlq")
@@ -150,45 +155,65 @@ counter_table = app.Table(
     schema=faust.Schema(key_serializer="json", value_serializer="json"),
 )
 tally = Tally(counter_table)
-_FLUSH_EVERY_S = 1.0
-_last_flush: dict[int, float] = {}
+# Intake's outcomes are counted by the intake agent (streams/intake.py), in ``intake_tally``.
+_CATCH_UP_ATTEMPTS = 3
 
 
 async def _forget_revoked(sender: object, /, *args: object, **kwargs: object) -> None:
     """A partition taken away may be counted elsewhere: its next owner starts from the table."""
-    revoked = args[0] if args else kwargs.get("revoked", set())
-    tally.forget(tp.partition for tp in revoked if tp.topic == settings.topics.findings)  # type: ignore[attr-defined]
+    revoked: Iterable[TP] = args[0] if args else kwargs.get("revoked", set())  # type: ignore[assignment]
+    revoked = list(revoked)
+    tally.forget(tp.partition for tp in revoked if tp.topic == settings.topics.findings)
+    intake = (settings.topics.reports, settings.topics.rekey)
+    intake_tally.forget(
+        counter_part(tp.topic, tp.partition) for tp in revoked if tp.topic in intake
+    )
 
 
 async def _catch_up(sender: object, /, *args: object, **kwargs: object) -> None:
     """After a rebalance (tables recovered, streams not yet flowing), count what was lost.
 
-    For each findings partition this worker now owns and has no counts of in memory, the
-    messages between the table's flushed-through offset and the group's committed offset
-    were counted by a previous owner (or a previous life of this one) that did not flush
-    them. They are read again and counted, so the counters are whole even before any new
-    message arrives.
+    For each findings partition (and intake source partition) this worker now owns and has
+    no counts of in memory, the messages between the table's flushed-through offset and the
+    group's committed offset were counted by a previous owner (or a previous life of this
+    one) that did not flush them. They are read again and counted, so the counters are whole
+    even before any new message arrives. Tried a few times: intake has no later catch-up.
     """
-    owned = [p for p in _owned_findings_partitions() if p not in tally.through]
-    if not owned:
-        return
-    try:
-        committed = await asyncio.to_thread(_committed_findings_offsets, owned)
-        for partition in owned:
-            await _count_gap(partition, committed.get(partition, 0))
-    except Exception:  # a rebalance must not fail on counters: the agent catches up later
-        log.exception("counters: catching up after the rebalance failed; retried per message")
+    for attempt in range(1, _CATCH_UP_ATTEMPTS + 1):
+        findings = [p for p in _owned_findings_partitions() if p not in tally.through]
+        intake = [tp for tp in _owned_intake_tps() if counter_part(*tp) not in intake_tally.through]
+        if not findings and not intake:
+            return
+        try:
+            await _count_gaps(findings, intake)
+            return
+        except Exception:  # a rebalance must not fail on counters
+            log.exception("counters: catching up after the rebalance failed (try %d)", attempt)
+            await asyncio.sleep(2.0)
 
 
-def _committed_findings_offsets(partitions: list[int]) -> dict[int, int]:
-    topic = settings.topics.findings
-    wanted = [TopicPartition(topic, p) for p in partitions]
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_list)
+async def _count_gaps(findings: list[int], intake: list[tuple[str, int]]) -> None:
+    """Count the gaps of these findings partitions and intake (topic, partition)s."""
+    wanted = [(settings.topics.findings, p) for p in findings] + intake
+    committed = await asyncio.to_thread(_committed_offsets, wanted)
+    for partition in findings:
+        await _count_gap(partition, committed.get((settings.topics.findings, partition), 0))
+    for topic, partition in intake:
+        await _count_intake_gap(topic, partition, committed.get((topic, partition), 0))
+
+
+def _committed_offsets(partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    wanted = [TopicPartition(topic, p) for topic, p in partitions]
+    admin = KafkaAdminClient(**settings.kafka.client_options())
     try:
         found = admin.list_group_offsets({settings.app_id: wanted}).get(settings.app_id, {})
     finally:
         admin.close()
-    return {tp.partition: max(0, meta.offset) for tp, meta in found.items() if meta is not None}
+    return {
+        (tp.topic, tp.partition): max(0, meta.offset)
+        for tp, meta in found.items()
+        if meta is not None
+    }
 
 
 async def _count_gap(partition: int, up_to: int) -> None:
@@ -197,7 +222,7 @@ async def _count_gap(partition: int, up_to: int) -> None:
     if gap:
         lost = await asyncio.to_thread(
             read_range,
-            settings.kafka.bootstrap_list,
+            settings.kafka,
             settings.topics.findings,
             partition,
             gap.start,
@@ -209,6 +234,66 @@ async def _count_gap(partition: int, up_to: int) -> None:
         for offset, value in lost:
             tally.add(partition, offset, findings_event_adapter.validate_json(value))
     tally.through.setdefault(partition, max(tally.flushed_through(partition), up_to - 1))
+
+
+async def _count_intake_gap(topic: str, partition: int, up_to: int) -> None:
+    """Count again, by their outcome derived anew, intake's messages a dead owner did not flush.
+
+    The outcome comes from the message's bytes and key and the seen table, its buckets from
+    its broker time: both as they were when it was first handled (``replayed_outcome_key``).
+    """
+    part = counter_part(topic, partition)
+    gap = intake_tally.gap(part, up_to)
+    if gap:
+        records = await asyncio.to_thread(_read_records, topic, partition, gap.start, gap.stop)
+        for record in records:
+            source = IntakeSource(
+                topic=topic,
+                partition=partition,
+                offset=record.offset,
+                received_at=datetime.now(UTC),
+            )
+            counted = replayed_outcome_key(record.value, record.key, source, seen_reports)
+            intake_tally.add_keys(part, record.offset, record.timestamp / 1000, [counted])
+        log.info("counters: counted %d messages of %s again (%s)", len(records), part, gap)
+    intake_tally.through.setdefault(part, max(intake_tally.flushed_through(part), up_to - 1))
+
+
+def _read_records(topic: str, partition: int, start: int, stop: int) -> list[ConsumerRecord]:
+    """The records of one partition in [start, stop), or from its log start if that is later.
+
+    Like ``topic_reader.read_range``, with the key and broker time too. Raises when fewer
+    records come back than the partition holds in that range (the broker did not answer).
+    """
+    tp = TopicPartition(topic, partition)
+    consumer = KafkaConsumer(
+        **settings.kafka.client_options(),
+        group_id=None,
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+    )
+    try:
+        consumer.assign([tp])
+        first = max(start, consumer.beginning_offsets([tp])[tp])  # older ones expired
+        consumer.seek(tp, first)
+        found = [] if first >= stop else _take_until(consumer, stop)
+    finally:
+        consumer.close()
+    if len(found) != max(0, stop - first):
+        msg = f"counters: read {len(found)} of {stop - first} records of {topic}[{partition}]"
+        raise RuntimeError(msg)
+    return found
+
+
+def _take_until(consumer: KafkaConsumer, stop: int) -> list[ConsumerRecord]:
+    found = []
+    for record in consumer:
+        if record.offset >= stop:
+            break
+        found.append(record)
+        if record.offset + 1 >= stop:
+            break
+    return found
 
 
 app.on_partitions_revoked.connect(_forget_revoked)
@@ -234,10 +319,7 @@ async def count_one(partition: int, offset: int, raw: bytes) -> None:
     if partition not in tally.through:  # not caught up at the rebalance (e.g. it failed)
         await _count_gap(partition, offset)
     tally.add(partition, offset, findings_event_adapter.validate_json(raw))
-    now = time.time()
-    if now - _last_flush.get(partition, 0.0) >= _FLUSH_EVERY_S:
-        tally.flush(partition, now)
-        _last_flush[partition] = now
+    tally.flush_due(partition, time.time())
 
 
 def _owned_findings_partitions() -> list[int]:
@@ -246,9 +328,22 @@ def _owned_findings_partitions() -> list[int]:
     )
 
 
+def _owned_intake_tps() -> list[tuple[str, int]]:
+    intake = (settings.topics.reports, settings.topics.rekey)
+    return sorted(
+        (tp.topic, tp.partition) for tp in app.consumer.assignment() if tp.topic in intake
+    )
+
+
 @app.page("/counters")
 class CountersView(web.View):
-    """Reports and findings by bucket: ``?grain=minute|hour|day``; the whole city by default."""
+    """Reports, findings and intake outcomes by bucket: ``?grain=minute|hour|day``.
+
+    The whole city by default. ``buckets``: reports and findings (``partitions``: the
+    findings partitions counted); ``intake``: intake's outcomes in the same buckets
+    (``intake_partitions``: the reports partitions counted, with their rekey partitions),
+    apart so that readers of ``buckets`` (the live page) see only what is by district.
+    """
 
     async def get(self, request: web.Request) -> web.Response:
         """This worker's partitions with ``local=1``; else merged with every other worker's."""
@@ -257,20 +352,26 @@ class CountersView(web.View):
         grain = request.query.get("grain", "minute")
         if grain not in GRAINS:
             return self.json({"error": f"grain must be one of {list(GRAINS)}"}, status=400)
-        owned = _owned_findings_partitions()
+        owned, intake = _owned_findings_partitions(), _owned_intake_tps()
         parts = [tally.counts(owned, grain)]
+        intake_parts = [intake_tally.counts([counter_part(*tp) for tp in intake], grain)]
         covered = set(owned)
+        covered_intake = {p for topic, p in intake if topic == settings.topics.reports}
         if request.query.get("local") != "1":
             for peer in await ask_peers(request, f"/counters?grain={grain}&local=1"):
                 parts.append(peer["buckets"])
+                intake_parts.append(peer.get("intake", {}))
                 covered |= set(peer["partitions"])
-        complete = covered == set(range(settings.kafka.partitions))
+                covered_intake |= set(peer.get("intake_partitions", ()))
+        every = set(range(settings.kafka.partitions))
         return self.json(
             {
                 "grain": grain,
                 "partitions": sorted(covered),
-                "complete": complete,
+                "intake_partitions": sorted(covered_intake),
+                "complete": covered == every and covered_intake == every,
                 "buckets": merge(parts),
+                "intake": merge(intake_parts),
             }
         )
 

@@ -13,22 +13,30 @@ the table about once a second, as one value per bucket, followed by the partitio
   of a partition (at the committed offset) tells how far back to read: the messages between
   the flushed-through offset and it are read again from the topic and counted first.
 
-Table keys: ``{partition}|{grain}|{bucket start}`` -> ``{counter key: n}``, and
-``{partition}|flushed`` -> offset. Counter keys: ``reports|{district}``,
+Table keys: ``{part}|{grain}|{bucket start}`` -> ``{counter key: n}``, and
+``{part}|flushed`` -> offset. Counter keys: ``reports|{district}``,
 ``findings|{district}|{code}|{severity}``.
+
+A *part* is what one flushed-through offset covers: a partition number for the findings, and
+a string naming topic and partition for intake, which reads two topics (``r3``: partition 3
+of ``grid.reports``, ``k3``: of ``grid.reports.rekey``). Intake counts each message by its
+outcome (``intake|accepted``, ``intake|duplicate``, ``intake|rekeyed``,
+``intake|dead|{error kind}``) in buckets of its broker time (``streams/intake.py``).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 from schemas.findings import FindingsEventV1
 
 __all__ = [
+    "FLUSH_EVERY_S",
     "GRAINS",
     "RETENTION_S",
+    "Part",
     "Tally",
     "bucket_of",
     "counter_keys",
@@ -39,6 +47,10 @@ __all__ = [
 GRAINS: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
 # How long buckets are kept: the live page shows the last 2 hours by minute, 48 h by hour.
 RETENTION_S: dict[str, float] = {"minute": 2 * 3600, "hour": 48 * 3600, "day": 400 * 86400}
+# Counts lost in a crash are read again from the topic: flushing more often buys nothing.
+FLUSH_EVERY_S = 1.0
+
+Part = int | str  # what one flushed-through offset covers (see the module docstring)
 
 
 # Days are Ningbo's (UTC+8): "today" on the command center starts at local midnight.
@@ -63,39 +75,51 @@ class Tally:
     """Counts of the partitions one worker owns, between flushes to ``table``."""
 
     table: MutableMapping[str, object]
-    pending: dict[int, dict[str, Counter[str]]] = field(default_factory=dict)
-    through: dict[int, int] = field(default_factory=dict)  # partition -> last offset counted
+    pending: dict[Part, dict[str, Counter[str]]] = field(default_factory=dict)
+    through: dict[Part, int] = field(default_factory=dict)  # part -> last offset counted
+    last_flush: dict[Part, float] = field(default_factory=dict)
 
-    def flushed_through(self, partition: int) -> int:
+    def flushed_through(self, partition: Part) -> int:
         """The last offset whose counts are in the table (-1: none)."""
         value = self.table.get(f"{partition}|flushed")
         return int(value) if isinstance(value, int) else -1
 
-    def gap(self, partition: int, first_offset: int) -> range:
+    def gap(self, partition: Part, first_offset: int) -> range:
         """Offsets counted by a previous owner but lost before their flush."""
         if partition in self.through:
             return range(0)  # not the first message since this worker took the partition
         return range(self.flushed_through(partition) + 1, first_offset)
 
-    def add(self, partition: int, offset: int, event: FindingsEventV1) -> bool:
-        """Count one event unless the table already has it; True when counted."""
+    def add(self, partition: Part, offset: int, event: FindingsEventV1) -> bool:
+        """Count one findings event unless the table already has it; True when counted."""
+        return self.add_keys(partition, offset, event.reported_at.timestamp(), counter_keys(event))
+
+    def add_keys(self, partition: Part, offset: int, at: float, keys: Sequence[str]) -> bool:
+        """Add one to each of ``keys`` in the buckets of time ``at``, unless already counted."""
         done = self.through.get(partition, self.flushed_through(partition))
         if offset <= done:
             return False
-        at = event.reported_at.timestamp()
         buckets = self.pending.setdefault(partition, {})
         for grain in GRAINS:
             counts = buckets.setdefault(f"{partition}|{grain}|{bucket_of(grain, at)}", Counter())
-            counts.update(counter_keys(event))
+            counts.update(keys)
         self.through[partition] = offset
         return True
 
-    def flush(self, partition: int, now: float) -> None:
+    def flush_due(self, partition: Part, now: float) -> None:
+        """Flush ``partition`` when its last flush is ``FLUSH_EVERY_S`` old (same caveat)."""
+        if now - self.last_flush.get(partition, 0.0) >= FLUSH_EVERY_S:
+            self.flush(partition, now)
+            self.last_flush[partition] = now
+
+    def flush(self, partition: Part, now: float) -> None:
         """Write a partition's pending counts, then how far they go; drop expired buckets.
 
         Called while handling a message of that partition: Faust writes a table change to
         the changelog partition of the message being handled, and a partition's counts must
-        stay in its own changelog partition (whoever owns it next recovers them).
+        stay in its own changelog partition (whoever owns it next recovers them). Parts
+        ``r3`` and ``k3`` both live in changelog partition 3: Faust's assignor co-partitions
+        topics of equal partition count, so partition 3 of both goes to one worker.
         """
         buckets = self.pending.pop(partition, None)
         if not buckets:
@@ -108,7 +132,7 @@ class Tally:
         self.table[f"{partition}|flushed"] = self.through[partition]
         self._expire(partition, now)
 
-    def counts(self, partitions: Iterable[int], grain: str) -> dict[str, dict[str, int]]:
+    def counts(self, partitions: Iterable[Part], grain: str) -> dict[str, dict[str, int]]:
         """Bucket start → counts for the partitions, flushed and pending together."""
         wanted = set(partitions)
         parts: list[dict[str, dict[str, int]]] = []
@@ -122,13 +146,14 @@ class Tally:
                     parts.append({key.rsplit("|", 1)[1]: dict(counter)})
         return merge(parts)
 
-    def forget(self, partitions: Iterable[int]) -> None:
+    def forget(self, partitions: Iterable[Part]) -> None:
         """Partitions taken away: a later owner starts from the table."""
         for partition in partitions:
             self.pending.pop(partition, None)
             self.through.pop(partition, None)
+            self.last_flush.pop(partition, None)
 
-    def _expire(self, partition: int, now: float) -> None:
+    def _expire(self, partition: Part, now: float) -> None:
         prefix = f"{partition}|"
         old = [
             key
@@ -141,7 +166,7 @@ class Tally:
             self.table.pop(key, None)
 
 
-def window_keys(table: Mapping[str, object], partitions: Iterable[int], grain: str) -> list[str]:
+def window_keys(table: Mapping[str, object], partitions: Iterable[Part], grain: str) -> list[str]:
     """The table keys of ``grain`` buckets of the given partitions."""
     wanted = {str(p) for p in partitions}
     return [

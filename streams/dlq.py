@@ -17,7 +17,7 @@ __all__ = ["format_dead_letter", "read_dead_letters"]
 
 def read_dead_letters(settings: Settings, *, limit: int | None = None) -> Iterator[DeadLetterV1]:
     """The dead letters now on the DLQ topic, oldest first per partition."""
-    records = read_topic(settings.kafka.bootstrap_list, settings.topics.dlq)
+    records = read_topic(settings.kafka, settings.topics.dlq)
     letters = (letter for r in records if (letter := _parse(r.value)) is not None)
     return islice(letters, limit)
 

@@ -12,7 +12,8 @@ is not is re-sent once through ``grid.reports.rekey`` keyed by it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Container
+import time
+from collections.abc import AsyncIterator, Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
@@ -23,6 +24,7 @@ from aiokafka.partitioner import murmur2
 from schemas.dead_letter import DeadLetterV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
 from streams.app import app, metrics, settings, vault
+from streams.counters import Tally
 from streams.errors import InvalidReport
 from streams.pii_vault import PiiVault
 from streams.reconcile import ReadBack, forward_headers
@@ -34,8 +36,13 @@ __all__ = [
     "Duplicate",
     "Forward",
     "Rekey",
+    "count_outcome",
+    "counter_part",
     "intake",
+    "intake_tally",
+    "outcome_key",
     "owns_report_id",
+    "replayed_outcome_key",
     "route",
     "seen_reports",
 ]
@@ -142,8 +149,79 @@ class Seen:
 
 seen = Seen()
 
+# -- outcome counters (streams/counters.py); streams/command_center.py serves them and, after
+# a rebalance, counts again what a previous owner counted but did not flush.
 
-read_back.attach(app, settings.kafka.bootstrap_list, settings.app_id)
+# "{part}|{grain}|{bucket}" -> {"intake|accepted": n, ...}; "{part}|flushed" -> offset
+intake_tally = Tally(
+    app.Table(
+        "intake-counters",
+        default=None,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+)
+
+
+def counter_part(topic: str, partition: int) -> str:
+    """A source partition as a tally part: ``r3`` (reports) or ``k3`` (rekey) for partition 3."""
+    return f"{'k' if topic == settings.topics.rekey else 'r'}{partition}"
+
+
+def outcome_key(outcome: Outcome, source: IntakeSource, seen: Mapping[str, object]) -> str:
+    """What one handled message counts as; ``seen``: the seen table, after its delivery.
+
+    A duplicate whose seen entry names this very message is the accepted one: its forward
+    was made by an owner that died before committing, and found by the read-back.
+    """
+    match outcome:
+        case Forward():
+            return "intake|accepted"
+        case Duplicate(report_id):
+            accepted = _names(seen.get(report_id), source)
+            return "intake|accepted" if accepted else "intake|duplicate"
+        case Rekey():
+            return "intake|rekeyed"
+        case DeadLetter(letter):
+            return f"intake|dead|{letter.error_kind}"
+
+
+def replayed_outcome_key(
+    raw: bytes, key: bytes | None, source: IntakeSource, seen: Mapping[str, object]
+) -> str:
+    """What a committed message counted as, derived again from its bytes and the seen table.
+
+    For the messages an owner handled and committed but whose counts died with it. ``route``
+    gives again the dead letter's kind, or that it was rekeyed; a valid report was accepted
+    from the message its seen entry names. The entries of committed messages are reliable:
+    Faust flushes the producer, table changelogs included, before it commits an offset, and
+    only the first message of a report_id writes its entry (the read-back case: the one the
+    lost forward came from). No entry at all: its delivery failed (an internal error).
+    """
+    rekeyed = source.topic == settings.topics.rekey
+    outcome = route(
+        raw, key, source, seen=(), partitions=settings.kafka.partitions, rekeyed=rekeyed
+    )
+    if isinstance(outcome, Forward):
+        if seen.get(outcome.report.report_id) is None:
+            return "intake|dead|internal_error"
+        outcome = Duplicate(outcome.report.report_id)
+    return outcome_key(outcome, source, seen)
+
+
+def _names(entry: object, source: IntakeSource) -> bool:
+    """Whether a seen entry ([topic, partition, offset]; once [partition, offset]) is ``source``."""
+    here = [source.topic, source.partition, source.offset]
+    return isinstance(entry, list) and entry in (here, here[1:])
+
+
+def count_outcome(message: faust.types.Message, counted: str) -> None:
+    """Count one message in the buckets of its broker time (same on replay); flush now and then."""
+    part = counter_part(message.topic, message.partition)
+    intake_tally.add_keys(part, message.offset, message.timestamp, [counted])
+    intake_tally.flush_due(part, time.time())
+
+
+read_back.attach(app, settings.kafka, settings.app_id)
 
 
 @app.agent(reports_topic)
@@ -168,6 +246,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
         offset=message.offset,
         received_at=datetime.now(UTC),
     )
+    counted = "intake|dead|internal_error"
     try:
         outcome = route(
             raw,
@@ -179,8 +258,10 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
             vault=vault,
         )
         await deliver(outcome, raw, source)
+        counted = outcome_key(outcome, source, seen_reports)
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
         await send_dead_letter(internal_error(exc, raw, message.key, source))
+    count_outcome(message, counted)
 
 
 async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:

@@ -48,7 +48,7 @@ def read_lines(path: Path) -> Iterator[bytes]:
 def make_producer(settings: Settings) -> KafkaProducer:
     """A producer as a grid app should configure one: acks=all, idempotent retries."""
     return KafkaProducer(
-        bootstrap_servers=settings.kafka.bootstrap_list,
+        **settings.kafka.client_options(),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

@@ -29,6 +29,8 @@ from kafka.admin import KafkaAdminClient
 from kafka.consumer.fetcher import ConsumerRecord
 from prometheus_client import Counter
 
+from streams.settings import KafkaSettings
+
 __all__ = [
     "REPORT_ID_HEADER",
     "ReadBack",
@@ -78,21 +80,21 @@ class ReadBack:
         first, end = self.window.get((topic, partition), (0, 0))
         return first <= offset < end
 
-    def attach(self, app: faust.App, bootstrap: list[str], group: str) -> None:
+    def attach(self, app: faust.App, kafka: KafkaSettings, group: str) -> None:
         """Run the read-back at the start of every rebalance of ``app``'s consumer group."""
 
         async def on_revoked(sender: Any, /, *args: Any, signal: Any = None, **kw: Any) -> None:
-            await self.run(bootstrap, group)
+            await self.run(kafka, group)
 
         app.on_partitions_revoked.connect(on_revoked)
 
-    async def run(self, bootstrap: list[str], group: str) -> None:
+    async def run(self, kafka: KafkaSettings, group: str) -> None:
         """Read back; retried until it succeeds, since going on without it could duplicate."""
         self.done.clear()
         while True:
             try:
                 self.forwarded, self.window = await asyncio.to_thread(
-                    forwarded_since_commit, bootstrap, group, self.output, self.sources
+                    forwarded_since_commit, kafka, group, self.output, self.sources
                 )
                 break
             except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting
@@ -126,16 +128,16 @@ Window = dict[tuple[str, int], tuple[int, int]]
 
 
 def forwarded_since_commit(
-    bootstrap: list[str], group: str, accepted_topic: str, sources: list[tuple[str, int]]
+    kafka: KafkaSettings, group: str, accepted_topic: str, sources: list[tuple[str, int]]
 ) -> tuple[set[str], Window]:
     """Report ids forwarded from ``sources`` at or after the group's committed offsets.
 
     Also returns the replay window: source → (first uncommitted offset, end offset now).
     Blocking (kafka-python); run in a thread at the start of a rebalance.
     """
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
     try:
-        firsts, window = _first_unprocessed(consumer, bootstrap, group, sources)
+        firsts, window = _first_unprocessed(consumer, kafka, group, sources)
         if not firsts:
             return set(), {}
         since = min(timestamp for _offset, timestamp in firsts.values())
@@ -145,14 +147,14 @@ def forwarded_since_commit(
 
 
 def _first_unprocessed(
-    consumer: KafkaConsumer, bootstrap: list[str], group: str, sources: list[tuple[str, int]]
+    consumer: KafkaConsumer, kafka: KafkaSettings, group: str, sources: list[tuple[str, int]]
 ) -> tuple[dict[tuple[str, int], tuple[int, float]], Window]:
     """Where each source's uncommitted messages start, and the replay windows.
 
     Returns source → (first uncommitted offset, its broker time in seconds) and source →
     (that offset, end offset now), for the sources that have uncommitted records.
     """
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(**kafka.client_options())
     try:
         committed = admin.list_group_offsets({group: None}).get(group, {})
     finally:

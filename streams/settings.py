@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams.errors import ConfigError
+
+if TYPE_CHECKING:
+    from faust.types.auth import CredentialsT
 
 __all__ = [
     "DEV_API_TOKEN",
@@ -25,6 +31,7 @@ __all__ = [
     "TopicNames",
     "WebhookTarget",
     "faust_env_overrides",
+    "kafka_client_options",
 ]
 
 # Faust reads these itself and lets them win over what the code passes (faust/types/settings).
@@ -41,6 +48,7 @@ FAUST_OVERRIDE_VARS = (
     "TOPIC_PARTITIONS",
     "TOPIC_REPLICATION_FACTOR",
     "PROCESSING_GUARANTEE",
+    "TABLE_STANDBY_REPLICAS",
 )
 
 
@@ -49,12 +57,37 @@ def _default_data_dir() -> Path:
     return Path(cache) / "gridwatch" / "worker"
 
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256"]
+
+
 class KafkaSettings(BaseModel):
-    """Where the brokers are and how topics are laid out."""
+    """Where the brokers are, how topics are laid out, and how clients authenticate.
+
+    ``security_protocol`` is PLAINTEXT for the local broker only; production is SASL_SSL
+    (SCRAM over TLS, ``ssl_cafile`` naming the CA when it is not in the system's trust
+    store). Every Kafka client gridwatch makes takes its connection settings from here:
+    Faust through ``faust_credentials()``, kafka-python and aiokafka through
+    ``client_options()``.
+    """
 
     bootstrap_servers: str = "127.0.0.1:9092"
     partitions: int = Field(default=6, ge=1, le=1000)
     replication_factor: int = Field(default=1, ge=1, le=7)
+    # Writes with acks=all need this many replicas in sync (capped at the replication factor).
+    min_insync_replicas: int = Field(default=2, ge=1, le=7)
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    # None: the system's trust store (a CA-signed broker certificate).
+    ssl_cafile: Path | None = None
+    ssl_check_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _security_consistent(self) -> KafkaSettings:
+        _check_security(self)
+        return self
 
     @property
     def faust_broker_url(self) -> str:
@@ -66,6 +99,110 @@ class KafkaSettings(BaseModel):
     def bootstrap_list(self) -> list[str]:
         """The brokers as kafka-python wants them."""
         return [h.strip() for h in self.bootstrap_servers.split(",") if h.strip()]
+
+    @property
+    def topic_min_insync_replicas(self) -> int:
+        """min.insync.replicas for our topics: never more than there are replicas."""
+        return min(self.min_insync_replicas, self.replication_factor)
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for SSL and SASL_SSL (verifying the broker), None for PLAINTEXT.
+
+        The CA file is read here, when a client is made, not when settings are loaded: it is
+        often mounted from a secret that only the running worker sees.
+        """
+        if self.security_protocol == "PLAINTEXT":
+            return None
+        if self.ssl_cafile is not None and not self.ssl_cafile.is_file():
+            msg = f"GRID_KAFKA__SSL_CAFILE={self.ssl_cafile}: no such file"
+            raise ConfigError(msg)
+        cafile = None if self.ssl_cafile is None else str(self.ssl_cafile)
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+        context.check_hostname = self.ssl_check_hostname
+        return context
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments for every kafka-python or aiokafka client: brokers, TLS, SASL.
+
+        Both libraries take the same names, and both use ``ssl_context`` as it is, so every
+        client verifies the brokers alike. Contains the password in clear: pass it to a
+        client, never log it.
+        """
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_list,
+            "security_protocol": self.security_protocol,
+            "ssl_context": self.ssl_context(),
+        }
+        if self.security_protocol == "SASL_SSL":
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = _reveal(self.sasl_password)
+        return options
+
+    def faust_credentials(self) -> CredentialsT | None:
+        """Faust's ``broker_credentials`` for the same connection (None for PLAINTEXT)."""
+        from faust.auth import SASLCredentials, SSLCredentials  # Faust only where it runs
+
+        context = self.ssl_context()
+        if context is None:
+            return None
+        if self.security_protocol == "SSL":
+            return SSLCredentials(context)
+        return SASLCredentials(
+            username=self.sasl_username,
+            password=_reveal(self.sasl_password),
+            ssl_context=context,
+            mechanism=self.sasl_mechanism,
+        )
+
+    def env(self) -> dict[str, str]:
+        """These settings as ``GRID_KAFKA__*`` variables, for a child process (a worker).
+
+        Holds the password in clear, like the parent's own environment did.
+        """
+        values = self.model_dump(exclude_none=True)
+        values["sasl_password"] = _reveal(self.sasl_password)
+        return {
+            f"GRID_KAFKA__{name.upper()}": str(value)
+            for name, value in values.items()
+            if value is not None
+        }
+
+
+def kafka_client_options(kafka: KafkaSettings | list[str]) -> dict[str, Any]:
+    """Client keyword arguments for ``kafka``: its ``client_options()``.
+
+    A bare list of brokers is taken as PLAINTEXT, for tests and tools on the local broker;
+    code that has settings passes them, so that TLS and SASL are never lost on the way.
+    """
+    if isinstance(kafka, KafkaSettings):
+        return kafka.client_options()
+    return {"bootstrap_servers": kafka}
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
+
+
+def _check_security(kafka: KafkaSettings) -> None:
+    """Refuse settings that would connect less securely than they look."""
+    protocol = kafka.security_protocol
+    if protocol == "SASL_SSL" and (not kafka.sasl_username or not _reveal(kafka.sasl_password)):
+        msg = (
+            "GRID_KAFKA__SECURITY_PROTOCOL=SASL_SSL needs GRID_KAFKA__SASL_USERNAME and "
+            "GRID_KAFKA__SASL_PASSWORD (the SCRAM user the brokers know)"
+        )
+        raise ValueError(msg)
+    if protocol != "SASL_SSL" and (kafka.sasl_username or kafka.sasl_password):
+        msg = (
+            f"GRID_KAFKA__SASL_USERNAME/GRID_KAFKA__SASL_PASSWORD are set but "
+            f"GRID_KAFKA__SECURITY_PROTOCOL is {protocol}, which sends no credentials: "
+            "set it to SASL_SSL"
+        )
+        raise ValueError(msg)
+    if kafka.ssl_cafile is not None and protocol == "PLAINTEXT":
+        msg = "GRID_KAFKA__SSL_CAFILE is set but GRID_KAFKA__SECURITY_PROTOCOL is PLAINTEXT"
+        raise ValueError(msg)
 
 
 class TopicNames(BaseModel):
@@ -141,6 +278,17 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=1, le=65535)
     store: Literal["memory://", "rocksdb://"] = "memory://"
+    # Production: rocksdb:// with standby replicas, so a moved table partition is already
+    # (nearly) restored on the worker it moves to. RocksDB opens one database per table
+    # partition a worker holds, active or standby, and each has its own block cache and
+    # memtables: worst case per worker is partitions held x (cache + writes x buffer).
+    # docs/deployment.md works the numbers; Faust's defaults (2 GiB cache, 3 x 64 MiB
+    # memtables, 90 % of the file limit) are per partition, i.e. unbounded in practice.
+    table_standby_replicas: int = Field(default=1, ge=0, le=3)
+    rocksdb_block_cache_mb: int = Field(default=8, ge=1, le=4096)
+    rocksdb_write_buffer_mb: int = Field(default=4, ge=1, le=512)
+    rocksdb_max_write_buffers: int = Field(default=2, ge=2, le=8)
+    rocksdb_max_open_files: int = Field(default=64, ge=16, le=65536)
     data_dir: Path = Field(default_factory=_default_data_dir)
     log_level: Literal["debug", "info", "warn", "error", "crit"] = "info"
     # uvloop drained a backlog 1.15x faster than asyncio's loop (`gridwatch bench pipeline`).
@@ -148,11 +296,34 @@ class Settings(BaseSettings):
     # Faust's own Prometheus sensors hook every event and send; off, the same drain was 1.23x
     # faster again. gridwatch's own metrics are served either way.
     faust_sensors: bool = False
+    # How long the broker may hold a fetch to fill it (streams/consumer_tuning.py). Faust's
+    # own: answer at the first byte (min 1), which at a steady trickle means hundreds of tiny
+    # fetches a second.
+    fetch_min_bytes: int = Field(default=1, ge=1, le=16 * 1024 * 1024)
+    fetch_max_wait_ms: int = Field(default=1500, ge=1, le=30_000)
 
     @property
     def group_instance_id(self) -> str:
         """This worker's static membership id."""
         return self.instance_id or f"{socket.gethostname()}-{self.web_port}"
+
+    @property
+    def rocksdb_options(self) -> dict[str, int]:
+        """Faust's RocksDB options for every table partition (faust.stores.rocksdb)."""
+        mib = 1024 * 1024
+        return {
+            "block_cache_size": self.rocksdb_block_cache_mb * mib,
+            "write_buffer_size": self.rocksdb_write_buffer_mb * mib,
+            "max_write_buffer_number": self.rocksdb_max_write_buffers,
+            "max_open_files": self.rocksdb_max_open_files,
+        }
+
+    @property
+    def rocksdb_partition_memory_mb(self) -> int:
+        """The most one table partition's block cache and memtables may hold."""
+        return self.rocksdb_block_cache_mb + self.rocksdb_max_write_buffers * (
+            self.rocksdb_write_buffer_mb
+        )
 
     @property
     def worker_data_dir(self) -> Path:

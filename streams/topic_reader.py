@@ -11,15 +11,17 @@ from collections.abc import Iterator
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from streams.settings import KafkaSettings, kafka_client_options
+
 __all__ = ["read_range", "read_topic"]
 
 
 def read_topic(
-    bootstrap: list[str], topic: str, *, idle_timeout_ms: int = 5000
+    kafka: KafkaSettings | list[str], topic: str, *, idle_timeout_ms: int = 5000
 ) -> Iterator[ConsumerRecord]:
     """Every record now on ``topic``, partition by partition in offset order."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka_client_options(kafka),
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=idle_timeout_ms,
@@ -43,13 +45,13 @@ def read_topic(
 
 
 def read_range(
-    bootstrap: list[str], topic: str, partition: int, start: int, stop: int
+    kafka: KafkaSettings | list[str], topic: str, partition: int, start: int, stop: int
 ) -> list[tuple[int, bytes]]:
     """The (offset, value) of one partition's records from ``start`` up to ``stop`` (excluded)."""
     if stop <= start:
         return []
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka_client_options(kafka),
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=5000,

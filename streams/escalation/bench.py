@@ -161,9 +161,7 @@ def run_bench(
         )
         for n, port in enumerate(ports)
     ]
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka.bootstrap_list, acks="all", linger_ms=2
-    )
+    producer = KafkaProducer(**settings.kafka.client_options(), acks="all", linger_ms=2)
     results = []
     try:
         for port, worker in zip(ports, processes, strict=True):

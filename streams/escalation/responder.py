@@ -113,7 +113,7 @@ class Board:
 def _follow(settings: Settings, stop: threading.Event) -> Iterator[EscalationEventV1]:
     """Escalation events from the start of the topic's retention, then live."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka.bootstrap_list, group_id=None, consumer_timeout_ms=500
+        **settings.kafka.client_options(), group_id=None, consumer_timeout_ms=500
     )
     topic = settings.topics.escalations
     try:
@@ -149,7 +149,7 @@ def run_responder(
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_list, acks="all")
+    producer = KafkaProducer(**settings.kafka.client_options(), acks="all")
     say(f"watching escalations for role {role!r} as {by!r}. {HELP}")
     try:
         for line in lines:

@@ -66,7 +66,7 @@ read_back = ReadBack(
 )
 
 
-read_back.attach(app, settings.kafka.bootstrap_list, settings.app_id)
+read_back.attach(app, settings.kafka, settings.app_id)
 
 
 @app.agent(accepted_topic)

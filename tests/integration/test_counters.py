@@ -1,4 +1,8 @@
-"""Live counters against the real broker: exact with two workers and after a SIGKILL."""
+"""Live counters against the real broker: exact with two workers and after a SIGKILL.
+
+Findings are compared with the findings topic; intake's outcomes with what was published
+(unique valid reports, retries, reports sent without a key) and with the dead-letter topic.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +17,20 @@ from typing import Any
 
 import pytest
 
-from schemas import findings_event_adapter
+from schemas import dead_letter_adapter, findings_event_adapter
 from streams.counters import bucket_of
-from streams.publish import publish_lines
-from streams.sample import make_sample
+from streams.publish import make_producer, publish_lines
+from streams.sample import BadPayload, make_sample
 from streams.settings import DEV_API_TOKEN
 from streams.topic_reader import read_topic
+from streams.validation import report_id_of
 
 from .conftest import Pipeline, Worker, wait_for
 
 pytestmark = pytest.mark.integration
 
 REPORTS = 3_000
+INVALID, RETRIES, UNKEYED = 90, 150, 40  # bad payloads, app retries, reports sent without key
 CST = timezone(timedelta(hours=8))
 
 
@@ -64,9 +70,90 @@ def findings_on_topic(pipeline: Pipeline) -> int:
     return sum(pipeline.end_offsets(pipeline.settings.topics.findings).values())
 
 
+def publish_some_unkeyed(pipeline: Pipeline, lines: list[bytes], unkeyed: set[bytes]) -> None:
+    """Send ``lines`` keyed by report_id, but the first copy of each ``unkeyed`` one without."""
+    producer, left = make_producer(pipeline.settings), set(unkeyed)
+    try:
+        for raw in lines:
+            rid = None if raw in left else report_id_of(raw)
+            left.discard(raw)
+            producer.send(pipeline.settings.topics.reports, key=rid and rid.encode(), value=raw)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def intake_messages(pipeline: Pipeline, grain: str) -> dict[str, int]:
+    """Messages on the reports and rekey topics by bucket of their broker time."""
+    s, total = pipeline.settings, Counter[str]()
+    for topic in (s.topics.reports, s.topics.rekey):
+        for record in read_topic(s.kafka.bootstrap_list, topic, idle_timeout_ms=2000):
+            total[str(bucket_of(grain, record.timestamp / 1000))] += 1
+    return dict(total)
+
+
+def dead_letters_by_kind(pipeline: Pipeline) -> Counter[str]:
+    """The DLQ's letters by kind, each source message once (a replay after a crash resends)."""
+    s, kinds = pipeline.settings, {}
+    for record in read_topic(s.kafka.bootstrap_list, s.topics.dlq, idle_timeout_ms=2000):
+        letter = dead_letter_adapter.validate_json(record.value)
+        where = (letter.source_topic, letter.source_partition, letter.source_offset)
+        kinds[where] = letter.error_kind
+    return Counter(kinds.values())
+
+
+def accepted_forwards(pipeline: Pipeline) -> dict[str, int]:
+    """Forwards on the accepted topic: records, distinct sources, distinct report ids."""
+    s, sources, ids, records = pipeline.settings, set(), set(), 0
+    for record in read_topic(s.kafka.bootstrap_list, s.topics.accepted, idle_timeout_ms=2000):
+        headers = dict(record.headers or ())
+        records += 1
+        sources.add(headers.get("gw-source"))
+        ids.add(headers.get("gw-report-id"))
+    return {"records": records, "sources": len(sources), "report_ids": len(ids)}
+
+
+def assert_intake_counts_exact(pipeline: Pipeline, worker: Worker, bad: list[BadPayload]) -> None:
+    """Every message of reports and rekey counted once, by its outcome and broker time."""
+    dead = dead_letters_by_kind(pipeline)
+    assert dead == Counter(b.kind for b in bad)  # no internal errors: every kind as made
+    on_rekey = sum(pipeline.end_offsets(pipeline.settings.topics.rekey).values())
+    expected = Counter({f"intake|dead|{kind}": n for kind, n in dead.items()})
+    expected["intake|accepted"] = REPORTS
+    expected["intake|rekeyed"] = UNKEYED
+    # a retry is a duplicate, and so is a second copy of a rekeyed report (a replayed resend)
+    expected["intake|duplicate"] = RETRIES + on_rekey - UNKEYED
+    for grain in ("day", "hour", "minute"):
+        messages = intake_messages(pipeline, grain)
+
+        def exact(grain: str = grain, messages: dict[str, int] = messages) -> bool:
+            answer = counters(worker, grain)
+            counted = {b: Counter(c) for b, c in answer["intake"].items()}
+            by_bucket = {bucket: counts.total() for bucket, counts in counted.items()}
+            total = sum(counted.values(), Counter[str]())
+            return bool(answer["complete"]) and by_bucket == messages and total == expected
+
+        def seen(grain: str = grain, messages: dict[str, int] = messages) -> str:
+            counted = {b: Counter(c) for b, c in counters(worker, grain)["intake"].items()}
+            by_bucket = {bucket: counts.total() for bucket, counts in counted.items()}
+            total = sum(counted.values(), Counter[str]())
+            wrong = {b: (by_bucket.get(b), n) for b, n in messages.items() if by_bucket.get(b) != n}
+            forwards = accepted_forwards(pipeline)
+            return (
+                f"counted {dict(total)}, expected {dict(expected)}; buckets off: {wrong}; "
+                f"accepted topic: {forwards}"
+            )[:2500]
+
+        wait_for(exact, 60, worker._died, describe=seen)
+
+
 def test_counters_stay_exact_through_a_sigkill_and_a_second_worker(pipeline, start_worker):
-    sample = make_sample(REPORTS, 0, 0, seed=31, prefix="cnt")
-    publish_lines(pipeline.settings, recent(sample.lines(random.Random(31))), progress=False)
+    sample = make_sample(REPORTS, INVALID, RETRIES, seed=31, prefix="cnt", recent=True)
+    lines = sample.lines(random.Random(31))
+    unkeyed = {json.dumps(r, ensure_ascii=False).encode() for r in sample.valid[-UNKEYED:]}
+    # Intake handles all of it within a second or two, then flushes no more: the SIGKILL
+    # loses nearly all its counts, which the restarted workers derive again from the topic.
+    publish_some_unkeyed(pipeline, lines, unkeyed)
     first = start_worker()
     wait_for(lambda: findings_on_topic(pipeline) >= REPORTS // 3, 120, first._died)
     first.kill()  # counts in memory and the last commit are lost with it
@@ -75,6 +162,7 @@ def test_counters_stay_exact_through_a_sigkill_and_a_second_worker(pipeline, sta
     helper = start_worker()  # a second worker takes some partitions over
     wait_for(lambda: findings_on_topic(pipeline) >= REPORTS, 180, restarted._died)
     wait_for(pipeline.drained, 120, restarted._died)
+    assert_intake_counts_exact(pipeline, helper, sample.bad)
 
     for grain in ("day", "hour", "minute"):
         expected = truth(pipeline, grain)

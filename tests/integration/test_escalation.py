@@ -133,6 +133,15 @@ def test_fraud_in_progress_reaches_police_and_bank_at_once_and_climbs_unacknowle
     assert worker.metric_sum("grid_escalation_oldest_unacknowledged_seconds") >= TIMEOUT_S
 
 
+def http_status(worker: Worker, path: str) -> int:
+    """The status of a GET without any token."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{worker.port}{path}", timeout=10) as r:  # noqa: S310
+            return int(r.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def test_acknowledged_it_stops_climbing_and_the_timeline_says_who(
     escalating, receiver, start_worker, report_factory
 ):
@@ -367,6 +376,16 @@ def test_two_workers_share_the_districts_and_either_one_takes_an_ack(
         assert [f["code"] for f in timeline[2]["findings"]] == ["TELECOM_FRAUD"]
         assert answers[0][1]["escalations"] == [timeline[-1]["escalation_id"]]
     assert http(first, "GET", "/reports/never-sent")[0] == 404
+    # Faust's own unauthenticated views (table contents, cluster layout) are off.
+    for path in (
+        "/table/",
+        f"/table/{escalating.settings.app_id}-escalator/",
+        "/router/",
+        "/stats/",
+    ):
+        assert http_status(first, path) == 404, path
+    for path in ("/counters", "/escalations", "/live/stream", "/reports/fraud-d0"):
+        assert http_status(first, path) == 401, path
     assert http(first, "GET", "/reports/fraud-d0", token="wrong")[0] == 401
     opened = first.metric_sum("grid_escalation_events_total") + second.metric_sum(
         "grid_escalation_events_total"

@@ -1,0 +1,168 @@
+"""Production settings reach Faust: RocksDB memory bounds, standby replicas, replication.
+
+The RocksDB test runs a real table on Faust's rocksdict store, offline (no broker).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+import pytest
+from faust.stores.rocksdb import Store as RocksDBStore
+
+from streams.admin import topic_specs
+from streams.app import create_app
+from streams.settings import KafkaSettings, Settings
+
+MIB = 1024 * 1024
+_JSON: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
+
+
+def test_rocksdb_defaults_bound_memory_per_table_partition():
+    settings = Settings()
+    assert settings.table_standby_replicas == 1
+    assert settings.rocksdb_options == {
+        "block_cache_size": 8 * MIB,
+        "write_buffer_size": 4 * MIB,
+        "max_write_buffer_number": 2,
+        "max_open_files": 64,
+    }
+    assert settings.rocksdb_partition_memory_mb == 16  # Faust's own default: 2240
+
+
+def test_rocksdb_bounds_and_standbys_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GRID_ROCKSDB_BLOCK_CACHE_MB", "32")
+    monkeypatch.setenv("GRID_ROCKSDB_WRITE_BUFFER_MB", "8")
+    monkeypatch.setenv("GRID_ROCKSDB_MAX_WRITE_BUFFERS", "3")
+    monkeypatch.setenv("GRID_ROCKSDB_MAX_OPEN_FILES", "256")
+    monkeypatch.setenv("GRID_TABLE_STANDBY_REPLICAS", "2")
+    settings = Settings()
+    assert settings.rocksdb_options == {
+        "block_cache_size": 32 * MIB,
+        "write_buffer_size": 8 * MIB,
+        "max_write_buffer_number": 3,
+        "max_open_files": 256,
+    }
+    assert settings.rocksdb_partition_memory_mb == 32 + 3 * 8
+    assert settings.table_standby_replicas == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("GRID_ROCKSDB_BLOCK_CACHE_MB", "0"),
+        ("GRID_ROCKSDB_MAX_WRITE_BUFFERS", "1"),  # RocksDB needs 2 to flush while writing
+        ("GRID_TABLE_STANDBY_REPLICAS", "-1"),
+    ],
+)
+def test_out_of_range_values_are_refused(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name.removeprefix("GRID_").lower()):
+        Settings()
+
+
+def test_the_table_standby_replicas_variable_of_faust_is_refused():
+    from streams.settings import faust_env_overrides
+
+    assert faust_env_overrides({"TABLE_STANDBY_REPLICAS": "0"}) == ["TABLE_STANDBY_REPLICAS"]
+
+
+def _rocks_settings(tmp_path: Path, **changes: object) -> Settings:
+    return Settings(
+        app_id="gw-rocks-unit",
+        store="rocksdb://",
+        data_dir=tmp_path,
+        rocksdb_block_cache_mb=4,
+        rocksdb_write_buffer_mb=2,
+        rocksdb_max_open_files=32,
+        table_standby_replicas=2,
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+def test_create_app_passes_store_options_and_standbys_to_faust(tmp_path):
+    app = create_app(_rocks_settings(tmp_path))
+    assert app.conf.table_standby_replicas == 2
+    assert str(app.conf.store) == "rocksdb:"
+    table = app.Table("bounded", default=None, schema=_JSON)
+    store = table.data
+    assert isinstance(store, RocksDBStore)
+    options = store.rocksdb_options
+    assert options.block_cache_size == 4 * MIB
+    assert options.write_buffer_size == 2 * MIB
+    assert options.max_write_buffer_number == 2
+    assert options.max_open_files == 32
+    assert options.use_rocksdict
+
+
+def test_a_table_may_still_ask_for_its_own_options(tmp_path):
+    app = create_app(_rocks_settings(tmp_path))
+    table = app.Table("big", default=None, schema=_JSON, options={"block_cache_size": 64 * MIB})
+    store = table.data
+    assert isinstance(store, RocksDBStore)
+    assert store.rocksdb_options.block_cache_size == 64 * MIB
+    assert store.rocksdb_options.write_buffer_size == 2 * MIB
+
+
+def test_memory_store_tables_get_no_rocksdb_options(tmp_path):
+    app = create_app(Settings(app_id="gw-mem-unit", data_dir=tmp_path))
+    table = app.Table("plain", default=None, schema=_JSON)
+    assert table.options == {}
+
+
+@pytest.mark.parametrize(("replication", "configs"), [(1, {}), (3, {"min.insync.replicas": "2"})])
+def test_changelogs_get_min_insync_replicas_from_settings(tmp_path, replication, configs):
+    kafka = KafkaSettings(replication_factor=replication)
+    app = create_app(Settings(app_id="gw-isr-unit", data_dir=tmp_path, kafka=kafka))
+    table = app.Table("replicated", default=None, schema=_JSON)
+    assert getattr(table, "extra_topic_configs", None) == configs
+    assert table.changelog_topic.config == configs
+    assert app.conf.topic_replication_factor == replication
+
+
+async def test_a_worker_with_rocksdb_runs_its_tables(tmp_path):
+    """An agent counting into a RocksDB table, offline; the counts are on disk."""
+    settings = _rocks_settings(tmp_path)
+    app = create_app(settings)
+    counts = app.Table("counts", default=int, schema=_JSON)
+    words = app.topic("words", value_type=bytes, value_serializer="raw")
+
+    @app.agent(words)
+    async def count(stream):
+        async for word in stream:
+            counts[word.decode()] += 1
+            yield counts[word.decode()]
+
+    app.finalize()
+    app.flow_control.resume()
+    async with count.test_context() as agent:
+        for word in (b"a", b"b", b"a"):
+            await agent.put(word, key=word, partition=0)
+        assert counts["a"] == 2
+        assert counts["b"] == 1
+        store = counts.data
+        assert isinstance(store, RocksDBStore)
+        db = store._db_for_partition(0)
+        assert sorted(k for k in db.keys() if not k.startswith(b"__faust")) == [b'"a"', b'"b"']
+    tables_dir = settings.worker_data_dir / "v1" / "tables"
+    assert (tables_dir / "counts-0.db").is_dir()
+
+
+def test_topic_configs_come_from_settings():
+    settings = Settings(kafka=KafkaSettings(replication_factor=3, min_insync_replicas=2))
+    for spec in topic_specs(settings):
+        topic = spec.new_topic(settings.kafka)
+        assert topic.replication_factor == 3
+        assert topic.topic_configs["min.insync.replicas"] == "2"
+        assert topic.topic_configs["cleanup.policy"] == "delete"
+    single = spec.new_topic(KafkaSettings())
+    assert single.replication_factor == 1
+    assert "min.insync.replicas" not in single.topic_configs
+
+
+def test_dead_letters_outlive_the_reports_they_came_from():
+    days = {spec.name: spec.retention_days for spec in topic_specs(Settings())}
+    topics = Settings().topics
+    assert days[topics.dlq] > days[topics.reports]
+    assert days[topics.alerts_dlq] >= days[topics.escalation_commands]
