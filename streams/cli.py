@@ -38,6 +38,11 @@ def _topics_list(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     if args.web_port is not None:
         os.environ["GRID_WEB_PORT"] = str(args.web_port)
+    import mode.loop
+
+    # Faust reads --loop only from sys.argv at `import faust`, long before app.main() sees
+    # it; set the loop policy here, before anything creates a loop.
+    mode.loop.use(Settings().event_loop)
     from streams.admin import create_topics
     from streams.app import app, check_environment, settings
 
@@ -48,12 +53,11 @@ def _worker(args: argparse.Namespace) -> int:
     import streams.escalation.web  # noqa: F401 - ack/resolve endpoints
     import streams.intake  # noqa: F401 - registers the intake agent on the app
     import streams.live  # noqa: F401 - the wall-screen page
+    import streams.report_timeline  # noqa: F401 - GET /reports/{id}
     import streams.triage.agent  # noqa: F401 - registers the triage agent
 
     sys.argv = [
         "gridwatch",
-        "--loop",
-        settings.event_loop,
         "worker",
         "--loglevel",
         settings.log_level,
@@ -91,7 +95,7 @@ def _accepted_count(args: argparse.Namespace) -> int:
     settings = Settings()
     ids = Counter(
         json.loads(r.value)["report_id"]
-        for r in read_topic(settings.kafka.bootstrap_list, settings.topics.accepted)
+        for r in read_topic(settings.kafka, settings.topics.accepted)
     )
     dups = sum(n - 1 for n in ids.values())
     print(f"{sum(ids.values())} accepted, {len(ids)} distinct report ids, {dups} duplicates")
@@ -105,7 +109,7 @@ def _findings_count(args: argparse.Namespace) -> int:
     settings = Settings()
     counts: Counter[tuple[str, str]] = Counter()
     reports = 0
-    for record in read_topic(settings.kafka.bootstrap_list, settings.topics.findings):
+    for record in read_topic(settings.kafka, settings.topics.findings):
         reports += 1
         event = findings_event_adapter.validate_json(record.value)
         counts.update((f.code, f.severity) for f in event.findings)
@@ -222,7 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     responder.set_defaults(func=_responder)
 
     _add_triage_commands(sub)
+    _add_simulate_command(sub)
     return parser
+
+
+def _add_simulate_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from streams.simulate import cli as simulate_cli
+
+    simulate_cli.register(sub)
 
 
 def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -256,6 +267,22 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="NAME=VAR=VALUE,VAR=VALUE (worker environment), repeatable; first is the base",
     )
     pipeline.set_defaults(func=_bench_pipeline)
+    throughput = bench_sub.add_parser(
+        "throughput", help="drain one backlog with Faust, a plain aiokafka loop and Quix Streams"
+    )
+    throughput.add_argument("--reports", type=int, default=500_000, help="messages published")
+    throughput.add_argument("--routine-share", type=float, default=0.8)
+    throughput.add_argument(
+        "--variant",
+        action="append",
+        help="KIND-xN (KIND: faust, core, plain, quix, quix-eos; N processes), repeatable;"
+        " default: all of them at x1 and x2 (quix-eos at x1)",
+    )
+    throughput.add_argument("--keep-topics", action="store_true", help="do not delete them")
+    throughput.add_argument(
+        "--profile-dir", type=Path, help="run the peers under cProfile, a .prof per process here"
+    )
+    throughput.set_defaults(func=_bench_throughput)
 
 
 def _bench_pipeline(args: argparse.Namespace) -> int:
@@ -283,6 +310,41 @@ def _bench_pipeline(args: argparse.Namespace) -> int:
             f" {r.cpu_seconds:>7.1f} {per_k:>9.0f} {r.rss_mb:>7.0f}"
         )
     return 0
+
+
+def _bench_throughput(args: argparse.Namespace) -> int:
+    import platform
+
+    from streams.bench_pipeline import (
+        DEFAULT_VARIANTS,
+        ThroughputResult,
+        Variant,
+        run_throughput_bench,
+        throughput_table,
+    )
+
+    variants = [Variant.parse(name) for name in args.variant or DEFAULT_VARIANTS]
+    print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
+
+    def progress(result: ThroughputResult) -> None:
+        print(f"  {result.variant}: {result.rate:.0f} reports/s", file=sys.stderr, flush=True)
+
+    expected, results = run_throughput_bench(
+        Settings().kafka.bootstrap_servers,
+        args.reports,
+        args.routine_share,
+        variants,
+        keep_topics=args.keep_topics,
+        on_result=progress,
+        profile_dir=args.profile_dir,
+    )
+    print(
+        f"{expected.messages} messages: {expected.valid} valid reports"
+        f" ({args.routine_share:.0%} routine notes), {expected.retries} app retries,"
+        f" {expected.invalid} invalid; each variant drains them all in its own group"
+    )
+    print(throughput_table(results))
+    return 1 if any(r.problems for r in results) else 0
 
 
 def _bench_escalation(args: argparse.Namespace) -> int:
