@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from aiohttp import web
+from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.admin import create_topics
 from streams.escalation.receiver import Delivery, receiver_app
@@ -25,9 +26,14 @@ from streams.settings import KafkaSettings, Settings, TopicNames
 __all__ = [
     "BENCH_SECRET",
     "ReceiverThread",
+    "cpu_seconds",
+    "create_compacted_topic",
+    "delete_topics_of",
     "free_port",
     "fresh_settings",
+    "memory_mb",
     "metric_sum",
+    "start_peer",
     "start_worker",
     "wait_ready",
 ]
@@ -88,8 +94,13 @@ def start_worker(
     port: int,
     receiver: ReceiverThread,
     extra_env: dict[str, str] | None = None,
+    module: str = "streams.cli",
 ) -> subprocess.Popen[bytes]:
-    """A ``gridwatch worker`` process of ``settings``, escalating to ``receiver``."""
+    """A ``gridwatch worker`` process of ``settings``, escalating to ``receiver``.
+
+    ``module``: what runs the worker; ``streams.bench_peers.faust_core`` runs it without
+    the escalation agents.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
     env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in settings.topics}
     env |= {
@@ -105,9 +116,65 @@ def start_worker(
     env |= extra_env or {}
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / f"worker-{port}.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log, stderr=log
-    )
+    args = [sys.executable, "-m", module] + (["worker"] if module == "streams.cli" else [])
+    return subprocess.Popen(args, env=env, stdout=log, stderr=log)  # noqa: S603 - our modules
+
+
+def start_peer(
+    module: str, config_json: str, log_path: Path, profile: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A bench peer process (``streams.bench_peers.<peer>``) with its config, logging to a file.
+
+    ``profile``: run it under cProfile, which writes there when the peer exits on SIGTERM.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
+    log = log_path.open("ab")
+    under = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    args = [sys.executable, *under, "-m", module, config_json]
+    return subprocess.Popen(args, env=env, stdout=log, stderr=log)  # noqa: S603 - our modules
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of a process from /proc (VmRSS now, VmHWM its peak), in MB."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    for line in lines:
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def create_compacted_topic(bootstrap: str, name: str, partitions: int) -> None:
+    """A compacted topic, as a changelog is."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="gridwatch-bench")
+    try:
+        configs = {"cleanup.policy": "compact"}
+        admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
+    finally:
+        admin.close()
+
+
+def delete_topics_of(bootstrap: str, run: str) -> list[str]:
+    """Delete every topic whose name holds ``run`` (ours, the workers' changelogs, Quix's)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="gridwatch-bench")
+    try:
+        doomed = [name for name in admin.list_topics() if run in name]
+        if doomed:
+            admin.delete_topics(doomed)
+        return doomed
+    finally:
+        admin.close()
 
 
 def metrics_text(port: int) -> str:
