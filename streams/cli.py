@@ -51,10 +51,9 @@ def _worker(args: argparse.Namespace) -> int:
     import streams.command_center  # noqa: F401 - counters, escalation gauges, consumer lag
     import streams.escalation.notifier  # noqa: F401 - escalation agents, notifier
     import streams.escalation.web  # noqa: F401 - ack/resolve endpoints
-    import streams.intake  # noqa: F401 - registers the intake agent on the app
+    import streams.intake  # noqa: F401 - the intake agent (with triage) on the app
     import streams.live  # noqa: F401 - the wall-screen page
     import streams.report_timeline  # noqa: F401 - GET /reports/{id}
-    import streams.triage.agent  # noqa: F401 - registers the triage agent
 
     sys.argv = [
         "gridwatch",

@@ -1,8 +1,9 @@
 """Intake: each message on grid.reports is accepted once, dead-lettered, or known as a retry.
 
     grid.reports ───────┐               ┌─> grid.reports.accepted  valid, first seen; key grid_id
-                        ├─> intake ─────┼─> grid.reports.dlq       invalid: reason + original bytes
-    grid.reports.rekey ─┘  (seen table) └─> grid.reports.rekey     valid, not keyed by report_id
+                        ├─> intake ─────┼─> grid.findings          findings (triage/agent.py)
+    grid.reports.rekey ─┘  (seen table) ├─> grid.reports.dlq       invalid: reason + original bytes
+                                        └─> grid.reports.rekey     valid, not keyed by report_id
 
 Duplicates are found with the ``intake-seen-reports`` table, keyed by report_id. A Faust
 table is partitioned like the stream that writes it, so every copy of one report_id must
@@ -29,6 +30,8 @@ from streams.errors import InvalidReport
 from streams.pii_vault import PiiVault
 from streams.reconcile import ReadBack, forward_headers
 from streams.topics import accepted_topic, rekey_topic, reports_topic, send_dead_letter
+from streams.triage import load_engine
+from streams.triage.agent import findings_read_back, triage
 from streams.validation import dead_letter_for, internal_error, parse_report
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "Duplicate",
     "Forward",
     "Rekey",
+    "accepted_report",
     "count_outcome",
     "counter_part",
     "intake",
@@ -106,10 +110,17 @@ def route(
         return Rekey(report.report_id)
     if report.report_id in seen:
         return Duplicate(report.report_id)
+    return Forward(accepted_report(report, source, vault))
+
+
+def accepted_report(
+    report: GridReportV1, source: IntakeSource, vault: PiiVault | None
+) -> AcceptedReportV1:
+    """The report as intake forwards it: masked, with its raw PII sealed when a vault is given."""
     if vault is None:
-        return Forward(report.accepted(source))
+        return report.accepted(source)
     sealed, indicators = vault.seal(report), vault.indicators(report.text)
-    return Forward(report.accepted(source, sealed_pii=sealed, indicators=indicators))
+    return report.accepted(source, sealed_pii=sealed, indicators=indicators)
 
 
 # report_id -> [topic, partition, offset] of the message that was accepted; survives restarts
@@ -226,11 +237,13 @@ read_back.attach(app, settings.kafka, settings.app_id)
 
 @app.agent(reports_topic)
 async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    """Validate, deduplicate and route every message; each ends somewhere."""
+    """Validate, deduplicate, classify and route every message; each ends somewhere."""
+    load_engine()  # compile the rules before the first report, not during it
     async for event in stream.events():
         started = perf_counter()
-        if not read_back.done.is_set():
-            await read_back.done.wait()
+        for stage in (read_back, findings_read_back):
+            if not stage.done.is_set():
+                await stage.done.wait()
         await handle(event.message, event.value)
         metrics.intake_seconds.observe(perf_counter() - started)
         metrics.processed("intake", started)
@@ -273,6 +286,7 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
                 source.topic, source.partition, source.offset, report.report_id
             )
             await accepted_topic.send(key=report.grid_id.encode(), value=value, headers=headers)
+            await triage(report, source)
             seen_reports[report.report_id] = [source.topic, source.partition, source.offset]
             if read_back.in_window(source.topic, source.partition, source.offset):
                 read_back.forwarded.add(report.report_id)  # now confirmed by us
@@ -280,6 +294,10 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
         case Duplicate(report_id):
             if report_id not in seen_reports:  # found by the read-back: remember it for good
                 seen_reports[report_id] = [source.topic, source.partition, source.offset]
+            where = (source.topic, source.partition, source.offset)
+            if read_back.in_window(*where) and report_id in read_back.forwarded:
+                # accepted before a crash: its findings or escalation may not have left
+                await triage(accepted_report(parse_report(raw), source, vault), source)
             metrics.reports_duplicate.inc()
         case Rekey(report_id):
             await rekey_topic.send(key=report_id.encode(), value=raw)

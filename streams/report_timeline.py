@@ -133,7 +133,9 @@ def timeline(
         where = {"topic": source.topic, "partition": source.partition, "offset": source.offset}
         steps.append({"at": _iso_ms(source.timestamp_ms), "step": "received", **where})
     if accepted is not None:
-        steps.append({"at": _iso_ms(accepted.timestamp_ms), "step": "accepted"})
+        # when intake took it (it classifies next); the record's broker time comes after both
+        handled = accepted.value.get("intake", {}).get("received_at")
+        steps.append({"at": handled or _iso_ms(accepted.timestamp_ms), "step": "accepted"})
     if findings is not None:
         value = findings.value
         steps.append(

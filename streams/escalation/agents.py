@@ -1,7 +1,7 @@
 """The escalation agents: thin wiring of the pure escalator, policy and campaigns onto Kafka.
 
-    grid.findings ──> route_findings ──> alerts.commands   (candidates, by district)
-                                    └──> alerts.indicators (fraud sightings, by digest)
+    intake (as it classifies) ──> alerts.commands   (candidates, by district)
+                              └──> alerts.indicators (fraud sightings, by digest)
     alerts.indicators ──> watch_campaigns ──> alerts.commands (campaign candidates)
     alerts.acks, HTTP ──> route_actions ──> alerts.commands (acks, resolves)
     leader timer ──> alerts.commands (a tick per partition)
@@ -33,7 +33,7 @@ from schemas.escalation import (
     ReportRef,
     escalation_action_adapter,
 )
-from schemas.findings import FindingsEventV1, findings_event_adapter
+from schemas.findings import FindingsEventV1
 from streams.app import app, metrics, settings
 from streams.escalation.campaigns import CampaignDecision, CampaignState, Sighting, observe
 from streams.escalation.commands import (
@@ -51,7 +51,6 @@ from streams.topics import (
     alerts_dlq_topic,
     commands_topic,
     escalations_topic,
-    findings_topic,
     indicators_topic,
 )
 
@@ -203,25 +202,18 @@ async def dead_letter(
     log.warning("alerts.dlq: %s (%s) from %s", kind, reason, message.topic)
 
 
-@app.agent(findings_topic)
-async def route_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    """Send what the policy escalates to the escalator, and fraud indicators to campaigns."""
-    async for event in stream.events():
-        started = perf_counter()
-        raw: bytes = event.value
-        if b'"findings":[]' not in raw:  # most reports find nothing: skip the parse
-            try:
-                findings = findings_event_adapter.validate_json(raw)
-                for cand in candidates(findings):
-                    await send_candidate(cand)
-                for seen in sightings(findings):
-                    await indicators_topic.send(
-                        key=seen.digest.encode(), value=_sighting_json(seen)
-                    )
-            except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
-                await dead_letter("internal_error", repr(exc), event.message, raw)
-        metrics.processed("route_findings", started)
-        yield None
+async def route_findings(event: FindingsEventV1) -> None:
+    """Send what the policy escalates to the escalator, and fraud indicators to campaigns.
+
+    Called by intake as it classifies a report (streams/triage/agent.py). At least once: a
+    replay re-sends, and the escalator and the campaign watch recognise a report they have.
+    """
+    if not event.findings:  # most reports find nothing
+        return
+    for cand in candidates(event):
+        await send_candidate(cand)
+    for seen in sightings(event):
+        await indicators_topic.send(key=seen.digest.encode(), value=_sighting_json(seen))
 
 
 def _sighting_json(seen: Sighting) -> bytes:

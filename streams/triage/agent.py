@@ -1,30 +1,33 @@
-"""The triage agent: every accepted report gets one findings event on ``grid.findings``.
+"""Triage, as intake accepts a report: its findings event, and what the policy escalates.
 
-    grid.reports.accepted ──> triage (rules engine) ──> grid.findings   key grid_id
+    intake ──> grid.reports.accepted   the report, once
+           ├─> grid.findings           its findings (none is an answer too), key grid_id
+           └─> alerts.commands         what the policy escalates (streams/escalation/agents.py)
 
-A second hop rather than a part of intake, so that a change of rules can replay accepted
-reports without re-running intake, and intake's dedup stays the only dedup there is: the
-accepted topic holds each report once, so triage only has to recognise, after a crash, what
-it already emitted (the same read-back as intake's).
+Part of intake's step, not a hop of its own: the hop cost every report a consume, a second
+parse and a read-back, and an escalation one more produce-fetch round trip (measured with
+`gridwatch bench pipeline`; see CHANGELOG.md). The accepted topic still holds each report
+once, for replaying reports through changed rules.
+
+After a crash, a dead owner may have sent a report's accepted record, its findings event,
+both or neither (they go to different partitions). Intake's read-back finds the accepted
+records; ``findings_read_back`` finds the findings events: neither is sent twice, and
+escalation candidates are re-sent, since the escalator recognises a report it has.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from time import perf_counter
-
-import faust
 
 from schemas.findings import FindingsEventV1
-from schemas.grid_report import AcceptedReportV1, IntakeSource, accepted_report_adapter
+from schemas.grid_report import AcceptedReportV1, IntakeSource
 from streams.app import app, metrics, settings
+from streams.escalation.agents import route_findings
 from streams.reconcile import ReadBack, forward_headers
-from streams.topics import accepted_topic, findings_topic, send_dead_letter
+from streams.topics import findings_topic
 from streams.triage import Triage, load_engine
-from streams.validation import internal_error
 
-__all__ = ["findings_event", "read_back", "triage"]
+__all__ = ["classify", "findings_event", "findings_read_back", "triage"]
 
 _PLACE_FIELDS = ("street", "community", "address", "place_type", "lat", "lon")
 _RESPONDER_FIELDS = ("text", "contact_phone", "sealed_pii", "indicators")
@@ -61,39 +64,23 @@ def classify(report: AcceptedReportV1) -> Triage:
     )
 
 
-read_back = ReadBack(
-    (settings.topics.accepted,), settings.topics.findings, settings.kafka.partitions
+findings_read_back = ReadBack(
+    (settings.topics.reports, settings.topics.rekey),
+    settings.topics.findings,
+    settings.kafka.partitions,
 )
+findings_read_back.attach(app, settings.kafka, settings.app_id)
 
 
-read_back.attach(app, settings.kafka, settings.app_id)
-
-
-@app.agent(accepted_topic)
-async def triage(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    """Classify every accepted report once."""
-    load_engine()  # compile the rules before the first report, not during it
-    async for event in stream.events():
-        started = perf_counter()
-        if not read_back.done.is_set():
-            await read_back.done.wait()
-        await triage_one(event.message, event.value)
-        metrics.processed("triage", started)
-        yield None
-
-
-async def triage_one(message: faust.types.Message, raw: bytes) -> None:
-    """Classify one accepted report and emit its findings; a failure dead-letters it."""
-    now = datetime.now(UTC)
-    source = IntakeSource(
-        topic=message.topic, partition=message.partition, offset=message.offset, received_at=now
-    )
-    try:
-        report = accepted_report_adapter.validate_json(raw)
-        if report.report_id not in read_back.forwarded:
-            await emit(findings_event(report, classify(report), now), source)
-    except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
-        await send_dead_letter(internal_error(exc, raw, message.key, source))
+async def triage(report: AcceptedReportV1, source: IntakeSource) -> None:
+    """Classify one accepted report, emit its findings once, and route what escalates."""
+    event = findings_event(report, classify(report), datetime.now(UTC))
+    where = (source.topic, source.partition, source.offset)
+    if report.report_id not in findings_read_back.forwarded:
+        await emit(event, source)
+        if findings_read_back.in_window(*where):
+            findings_read_back.forwarded.add(report.report_id)  # a retry in the window: sent
+    await route_findings(event)
 
 
 async def emit(event: FindingsEventV1, source: IntakeSource) -> None:

@@ -1,4 +1,5 @@
 import json
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from unittest.mock import AsyncMock, patch
 
@@ -9,6 +10,7 @@ from schemas import IntakeSource, accepted_report_adapter, dead_letter_adapter
 from streams import intake, topics
 from streams.app import app
 from streams.intake import DeadLetter, Duplicate, Forward, Rekey, owns_report_id, route
+from streams.triage.agent import findings_read_back
 from streams.validation import parse_report
 
 PARTITIONS = 6
@@ -90,18 +92,21 @@ def test_app():
     app.finalize()  # the store is memory:// unless GRID_STORE says otherwise (cleared here)
     app.flow_control.resume()
     intake.seen_reports.data.clear()  # the memory store outlives a test_context
-    intake.read_back.done.set()  # no rebalance in test_context: nothing to read back
+    for stage in (intake.read_back, findings_read_back):
+        stage.done.set()  # no rebalance in test_context: nothing to read back
     return app
+
+
+SENT_TO = ("accepted", "dlq", "rekey", "findings", "commands", "indicators")
 
 
 @pytest.fixture
 def sends():
-    mocks = {name: AsyncMock() for name in ("accepted_topic", "dlq_topic", "rekey_topic")}
-    with (
-        patch.object(topics.accepted_topic, "send", mocks["accepted_topic"]),
-        patch.object(topics.dlq_topic, "send", mocks["dlq_topic"]),
-        patch.object(topics.rekey_topic, "send", mocks["rekey_topic"]),
-    ):
+    """Every topic intake sends to, mocked: ``{"accepted_topic": AsyncMock, ...}``."""
+    mocks = {f"{name}_topic": AsyncMock() for name in SENT_TO}
+    with ExitStack() as stack:
+        for name, mock in mocks.items():
+            stack.enter_context(patch.object(getattr(topics, name), "send", mock))
         yield mocks
 
 

@@ -23,7 +23,11 @@ def test_the_partition_is_the_one_intake_keeps_the_report_on(report_factory):
 
 def test_steps_come_in_time_order_whatever_zone_their_times_are_written_in():
     source = _record("grid.reports", 1_700_000_000_000)
-    accepted = _record("grid.reports.accepted", 1_700_000_000_050)
+    accepted = _record(  # its record is appended after the findings event's classified_at
+        "grid.reports.accepted",
+        1_700_000_000_095,
+        intake={"received_at": "2023-11-14T22:13:20.050000Z"},
+    )
     findings = _record(
         "grid.findings",
         1_700_000_000_090,
