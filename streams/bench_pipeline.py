@@ -35,6 +35,7 @@ from streams.benchkit import (
     metric_sum,
     start_peer,
     start_worker,
+    stop_workers,
     wait_ready,
 )
 from streams.sample import bad_payloads, valid_report
@@ -119,8 +120,7 @@ def run_pipeline_bench(
             seconds = (done - first) if done and first else float("nan")
             results.append(DrainResult(name, count, seconds, cpu, memory_mb(worker.pid)))
         finally:
-            worker.terminate()
-            worker.wait(30)
+            stop_workers([worker])
     return results
 
 
@@ -307,17 +307,6 @@ def _time_drain(drain: _Drain, expected: Expected, timeout: float) -> tuple[floa
     return seconds, cpu, peak
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
 def _verify(bootstrap: str, settings: Settings, expected: Expected) -> list[str]:
     t = settings.topics
 
@@ -363,7 +352,7 @@ def run_throughput_bench(
             try:
                 seconds, cpu, peak = _time_drain(drain, expected, timeout)
             finally:
-                _stop(drain.processes)
+                stop_workers(drain.processes)
             problems = _verify(bootstrap, settings, expected)
             result = ThroughputResult(variant.name, count, seconds, cpu, peak, tuple(problems))
             results.append(result)

@@ -35,6 +35,7 @@ __all__ = [
     "metric_sum",
     "start_peer",
     "start_worker",
+    "stop_workers",
     "wait_ready",
 ]
 
@@ -208,3 +209,19 @@ def wait_ready(port: int, worker: subprocess.Popen[bytes], timeout: float = 90) 
         time.sleep(0.5)
     msg = "the worker did not start serving"
     raise RuntimeError(msg)
+
+
+def stop_workers(processes: list[subprocess.Popen[bytes]], grace_s: float = 30) -> None:
+    """SIGTERM, then SIGKILL whatever has not stopped within ``grace_s``.
+
+    A worker stuck while stopping would otherwise keep running (and using CPU) under the
+    next measurement.
+    """
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

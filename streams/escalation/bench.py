@@ -27,6 +27,7 @@ from streams.benchkit import (
     fresh_settings,
     metric_sum,
     start_worker,
+    stop_workers,
     wait_ready,
 )
 from streams.sample import valid_report
@@ -191,8 +192,5 @@ def run_bench(
             time.sleep(3)
     finally:
         producer.close()
-        for worker in processes:
-            worker.terminate()
-        for worker in processes:
-            worker.wait(30)
+        stop_workers(processes)
     return results
