@@ -9,7 +9,7 @@ KAFKA := bash deploy/local/kafka.sh
 SRC := streams schemas tests
 
 .PHONY: help install fmt lint typecheck test test-unit test-integration schemas \
-        kafka-up kafka-down kafka-reset kafka-status topics worker demo demo-stop clean chromium
+        kafka-up kafka-down kafka-reset kafka-status topics worker demo demo-stop clean chromium test-faults
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -43,9 +43,13 @@ chromium: ## Debian's chromium and a Chinese font for the live page test (apt-ge
 	bash deploy/local/chromium.sh
 
 test-integration: install kafka-up chromium ## integration tests against the real local broker
-	$(BIN)/pytest -m integration -q
+	$(BIN)/pytest -m "integration and not faults" -q
 
-test: lint typecheck test-unit test-integration ## everything CI runs: lint, types, unit, integration
+# GRIDWATCH_FAULT_REPORTS sizes the SIGKILL test (default 100,000; .ci/run uses fewer).
+test-faults: install kafka-up ## fault tests: SIGKILL, broker restart, takeover, scale-out, fuzz
+	$(BIN)/pytest -m faults -q --durations=0
+
+test: lint typecheck test-unit test-integration test-faults ## everything CI runs
 
 kafka-up: ## fetch (once) and start the local Kafka 4.x broker on 127.0.0.1:9092
 	$(KAFKA) up

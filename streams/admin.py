@@ -3,9 +3,11 @@
 Partition counts are explicit because they cannot shrink later and they bound how many
 workers can share the load. Every topic here is an event log with time retention
 (``cleanup.policy=delete``, explicit so a broker default cannot turn it into compaction);
-replication factor and ``min.insync.replicas`` come from ``KafkaSettings``. Faust creates its
-own changelog topics on start, compacted (the latest value per key is the table), with the
-same replication settings (``streams/app.py``). docs/deployment.md explains the choices.
+replication factor and ``min.insync.replicas`` come from ``KafkaSettings``. The tables'
+changelog topics are created here too, compacted (the latest value per key is the table):
+left to Faust, a first worker could start before its metadata listed them, read them as
+having no partitions, and fail every table write for its whole life (seen in the fault
+tests). docs/deployment.md explains the choices.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from kafka.errors import TopicAlreadyExistsError
 from streams.errors import ConfigError
 from streams.settings import KafkaSettings, Settings
 
-__all__ = ["TopicSpec", "create_topics", "describe_topics", "topic_specs"]
+__all__ = [
+    "TABLES",
+    "TopicSpec",
+    "changelog_topic",
+    "create_topics",
+    "describe_topics",
+    "topic_specs",
+]
 
 _DAY_MS = 24 * 3600 * 1000
 
@@ -33,10 +42,15 @@ class TopicSpec:
     retention_days: int
     why: str
     broker_time: bool = False
+    compacted: bool = False  # a table's changelog: kept per key, not by time
 
     def new_topic(self, kafka: KafkaSettings) -> NewTopic:
         """The kafka-python request that creates it."""
-        configs = {"cleanup.policy": "delete", "retention.ms": str(self.retention_days * _DAY_MS)}
+        if self.compacted:
+            configs = {"cleanup.policy": "compact"}
+        else:
+            retention = str(self.retention_days * _DAY_MS)
+            configs = {"cleanup.policy": "delete", "retention.ms": retention}
         if self.broker_time:  # intake's crash read-back compares broker timestamps
             configs["message.timestamp.type"] = "LogAppendTime"
         if kafka.replication_factor > 1:  # with acks=all: a write survives a broker's loss
@@ -60,7 +74,28 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.acks, n, 30, "responders' acks and resolves"),
         TopicSpec(t.indicators, n, 2, "fraud indicator sightings by digest (internal)"),
         TopicSpec(t.alerts_dlq, n, 30, "bad actions, undeliverable notifications"),
+    ] + [
+        TopicSpec(changelog_topic(settings, table), n, 0, why, compacted=True)
+        for table, why in TABLES.items()
     ]
+
+
+# The worker's Faust tables (a unit test checks this against the app's): their changelogs are
+# co-partitioned with the topics above.
+TABLES: dict[str, str] = {
+    "intake-seen-reports": "report_id -> where it was accepted",
+    "intake-counters": "intake outcomes by bucket",
+    "cc-counters": "findings by district, code, severity and bucket",
+    "cc-escalations": "open escalations for the board",
+    "escalator": "escalation states, places, timers",
+    "campaign-sightings": "fraud indicator sightings",
+    "notifier-delivered": "deliveries made, for idempotence",
+}
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    """Faust's name for a table's changelog topic."""
+    return f"{settings.app_id}-{table}-changelog"
 
 
 def _admin(settings: Settings) -> KafkaAdminClient:

@@ -155,7 +155,8 @@ def test_topic_configs_come_from_settings():
         topic = spec.new_topic(settings.kafka)
         assert topic.replication_factor == 3
         assert topic.topic_configs["min.insync.replicas"] == "2"
-        assert topic.topic_configs["cleanup.policy"] == "delete"
+        policy = "compact" if spec.compacted else "delete"
+        assert topic.topic_configs["cleanup.policy"] == policy
     single = spec.new_topic(KafkaSettings())
     assert single.replication_factor == 1
     assert "min.insync.replicas" not in single.topic_configs
@@ -166,3 +167,19 @@ def test_dead_letters_outlive_the_reports_they_came_from():
     topics = Settings().topics
     assert days[topics.dlq] > days[topics.reports]
     assert days[topics.alerts_dlq] >= days[topics.escalation_commands]
+
+
+def test_every_table_of_the_worker_has_its_changelog_created_up_front():
+    import streams.command_center
+    import streams.escalation.notifier
+    import streams.intake  # noqa: F401 - the worker's modules declare its tables
+    from streams.admin import TABLES, changelog_topic
+    from streams.app import app
+
+    assert set(TABLES) == set(app.tables)
+    settings = Settings()
+    made = {spec.name: spec for spec in topic_specs(settings)}
+    for table in app.tables.values():
+        spec = made[table.changelog_topic.get_topic_name()]
+        assert spec.name == changelog_topic(settings, table.name)
+        assert spec.compacted and spec.partitions == settings.kafka.partitions
