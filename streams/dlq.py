@@ -32,12 +32,13 @@ def _parse(value: bytes) -> DeadLetterV1 | None:
 def format_dead_letter(letter: DeadLetterV1, *, preview_chars: int = 120) -> str:
     """A few lines a person can read: reason, field errors, and a masked preview."""
     # Mask before cutting: a cut through a phone number would leave digits the mask misses.
-    original = mask_pii_text(letter.original().decode("utf-8", errors="replace"))
+    original = mask_pii_text(letter.original_prefix().decode("utf-8", errors="replace"))
     preview = original[:preview_chars].replace("\n", "\\n")
     more = "…" if len(original) > preview_chars else ""
     where = f"{letter.source_topic}[{letter.source_partition}]@{letter.source_offset}"
     lines = [f"{letter.error_kind:<24} {where}  report_id={letter.report_id or '-'}"]
     lines.append(f"    reason: {letter.reason}")
     lines.extend(f"    {e.path}: {e.message} ({e.kind})" for e in letter.errors[1:6])
-    lines.append(f"    original ({letter.original_size} bytes): {preview}{more}")
+    cut = ", only a prefix kept" if letter.original_truncated else ""
+    lines.append(f"    original ({letter.original_size} bytes{cut}): {preview}{more}")
     return "\n".join(lines)

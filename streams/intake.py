@@ -29,10 +29,16 @@ from streams.counters import Tally
 from streams.errors import InvalidReport
 from streams.pii_vault import PiiVault
 from streams.reconcile import ReadBack, forward_headers
-from streams.topics import accepted_topic, rekey_topic, reports_topic, send_dead_letter
+from streams.topics import (
+    accepted_topic,
+    rekey_topic,
+    reports_topic,
+    send_dead_letter,
+    send_internal_error,
+)
 from streams.triage import load_engine
 from streams.triage.agent import findings_read_back, triage
-from streams.validation import dead_letter_for, internal_error, parse_report
+from streams.validation import dead_letter_for, parse_report
 
 __all__ = [
     "DeadLetter",
@@ -241,6 +247,8 @@ async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     load_engine()  # compile the rules before the first report, not during it
     async for event in stream.events():
         started = perf_counter()
+        # Each read-back is done before Faust resumes the streams after a rebalance
+        # (streams/reconcile.py); waiting here only guards against a message met sooner.
         for stage in (read_back, findings_read_back):
             if not stage.done.is_set():
                 await stage.done.wait()
@@ -273,7 +281,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
         await deliver(outcome, raw, source)
         counted = outcome_key(outcome, source, seen_reports)
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
-        await send_dead_letter(internal_error(exc, raw, message.key, source))
+        await send_internal_error(exc, raw, message.key, source)
     count_outcome(message, counted)
 
 

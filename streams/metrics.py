@@ -36,6 +36,7 @@ class GridMetrics:
     reports_received: Counter
     reports_accepted: Counter
     reports_invalid: Counter
+    dead_letters_failed: Counter
     reports_duplicate: Counter
     reports_rekeyed: Counter
     reports_reconciled: Counter
@@ -73,6 +74,12 @@ class GridMetrics:
                 "grid_reports_invalid_total",
                 "Messages dead-lettered, by error kind.",
                 ["reason"],
+                registry=registry,
+            ),
+            dead_letters_failed=Counter(
+                "grid_dead_letters_failed_total",
+                "Dead letters that could not be sent either, by DLQ topic: messages lost (logged).",
+                ["topic"],
                 registry=registry,
             ),
             reports_duplicate=Counter(

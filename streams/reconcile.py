@@ -5,11 +5,11 @@ offset leaves the forward on ``grid.reports.accepted`` while the message is read
 seen table cannot help (its changelog write may be lost in the same crash), so the output
 itself is the record. Every accepted message carries headers naming its report_id and the
 source message; the reports, rekey and accepted topics use broker time (LogAppendTime). A
-forward of source message *o* can only have happened after *o* was appended, so at every
-rebalance, before any message flows again, the output records appended since the first
-uncommitted source message (less a margin for clock skew between brokers) are read, and the
-report_ids forwarded from a source partition at or after its committed offset are treated as
-already forwarded.
+forward of source message *o* can only have happened after *o* was appended, so after every
+rebalance, once partitions are assigned and before any message flows again, the output
+records appended since the first uncommitted source message (less a margin for clock skew
+between brokers) are read, and the report_ids forwarded from a source partition at or after
+its committed offset are treated as already forwarded.
 
 Faust's own ``exactly_once`` was tried and rejected: its transactional producer is chosen by
 the destination partition, so forwards to a topic keyed differently (by grid_id) committed
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from typing import Any
 
 import faust
@@ -39,6 +40,7 @@ __all__ = [
     "forward_headers",
     "forwarded_since_commit",
     "parse_source",
+    "read_back",
     "source_header",
 ]
 
@@ -54,11 +56,23 @@ SCAN_TIMEOUT_SECONDS = 120.0
 class ReadBack:
     """One stage's read-back: what it forwarded from its sources to ``output`` uncommitted.
 
-    It runs when a rebalance begins (partitions revoked), for every partition of the
-    sources, before any partition is assigned: then no message flows, so the agent never
-    waits with a message in hand (Faust drops buffered messages when an agent stalls during
-    a rebalance). Offsets only grow, so the committed offsets read here are at or before
-    where the new owners will start: the read-back can only be a superset.
+    It runs once a rebalance has assigned partitions, on Faust's ``on_rebalance_complete``:
+    the tables are recovered, and the stream partitions are still paused, not yet sought to
+    their committed offsets. By then every member has revoked its partitions, and Faust's
+    revoke waits for the agents' messages in flight, then flushes the producer, before the
+    member rejoins: the group's join barrier puts every forward of an old owner in the
+    output before any partition is assigned. Faust does not commit at revocation, so the
+    committed offsets read here are where the new owners will start (they seek after this
+    signal), and the end offsets close the window after the old owners' last messages.
+
+    A read-back at revocation was too early for a worker joining the group: its own revoke
+    fires at once, while the other members go on forwarding until a heartbeat tells them
+    of the rebalance (up to ``broker_heartbeat_interval``). ``done`` is cleared on revoke
+    (after Faust's wait for the messages in flight, so no agent holds one) and set by the
+    read-back of the latest rebalance, before the streams resume: agents never wait for it
+    with a message in hand, so Faust's clearing of agent buffers at the next rebalance
+    cannot drop one. A read-back outlived by another rebalance is discarded (and, when
+    Faust cancels its recovery step, cancelled); the next one runs at its assignment.
     """
 
     def __init__(
@@ -69,7 +83,8 @@ class ReadBack:
         self.found = found  # counts the ids each read-back found, when given
         self.forwarded: set[str] = set()
         self.window: Window = {}
-        self.done = asyncio.Event()
+        self.done = asyncio.Event()  # set while what was read back covers the assignment
+        self.rebalances_begun = 0  # rebalances begun, so a read-back they outlive is discarded
 
     def in_window(self, topic: str, partition: int, offset: int) -> bool:
         """Whether a source message is between the last commit and the read-back.
@@ -81,28 +96,73 @@ class ReadBack:
         return first <= offset < end
 
     def attach(self, app: faust.App, kafka: KafkaSettings, group: str) -> None:
-        """Run the read-back at the start of every rebalance of ``app``'s consumer group."""
+        """Read back after every rebalance of ``app``'s group, with its other stages.
 
-        async def on_revoked(sender: Any, /, *args: Any, signal: Any = None, **kw: Any) -> None:
-            await self.run(kafka, group)
+        The stages of one app read back together, with one replay window. Intake triages
+        again a retry in its window whose report was forwarded, unless triage's stage holds
+        its findings: with a window each, read seconds apart while reports kept arriving, a
+        report forwarded between the two ends was known to one stage only, and a retry of
+        it sent its findings a second time.
+        """
+        stages = _stages.get(app)
+        if stages is None:
+            stages = _stages[app] = []
+            _connect(app, stages, kafka, group)
+        if stages and stages[0].sources != self.sources:
+            msg = f"{self.output}: the stages of one app read back the same sources"
+            raise ValueError(msg)
+        stages.append(self)
 
-        app.on_partitions_revoked.connect(on_revoked)
-
-    async def run(self, kafka: KafkaSettings, group: str) -> None:
-        """Read back; retried until it succeeds, since going on without it could duplicate."""
+    def rebalancing(self) -> None:
+        """A rebalance began: what was read back no longer covers it."""
+        self.rebalances_begun += 1
         self.done.clear()
-        while True:
-            try:
-                self.forwarded, self.window = await asyncio.to_thread(
-                    forwarded_since_commit, kafka, group, self.output, self.sources
-                )
-                break
-            except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting
-                log.warning("reading back %s failed (%r); retrying", self.output, exc)
-                await asyncio.sleep(2)
+
+    def update(self, forwarded: set[str], window: Window) -> None:
+        """Take what a read-back found; the agents may go on."""
+        self.forwarded, self.window = forwarded, window
         if self.found is not None:
-            self.found.inc(len(self.forwarded))
+            self.found.inc(len(forwarded))
         self.done.set()
+
+
+# app -> its stages, which read back together (ReadBack.attach)
+_stages: weakref.WeakKeyDictionary[Any, list[ReadBack]] = weakref.WeakKeyDictionary()
+
+
+def _connect(app: faust.App, stages: list[ReadBack], kafka: KafkaSettings, group: str) -> None:
+    async def on_revoked(sender: Any, /, *args: Any, signal: Any = None, **kw: Any) -> None:
+        for stage in stages:
+            stage.rebalancing()
+
+    async def on_recovered(sender: Any, /, *args: Any, signal: Any = None, **kw: Any) -> None:
+        await read_back(stages, kafka, group)
+
+    app.on_partitions_revoked.connect(on_revoked)
+    app.on_rebalance_complete.connect(on_recovered)
+
+
+async def read_back(stages: list[ReadBack], kafka: KafkaSettings, group: str) -> None:
+    """Read back every stage; retried until it succeeds, since going on could duplicate.
+
+    Discarded when a rebalance began meanwhile: that one's read-back follows.
+    """
+    rebalances = [stage.rebalances_begun for stage in stages]
+    outputs = [stage.output for stage in stages]
+    while True:
+        try:
+            found, window = await asyncio.to_thread(
+                forwarded_since_commit, kafka, group, outputs, stages[0].sources
+            )
+            break
+        except Exception as exc:  # noqa: BLE001 - retry: the broker may be restarting
+            log.warning("reading back %s failed (%r); retrying", outputs, exc)
+            await asyncio.sleep(2)
+    if rebalances != [stage.rebalances_begun for stage in stages]:
+        log.info("reading back %s: a rebalance began meanwhile; discarded", outputs)
+        return
+    for stage in stages:
+        stage.update(found[stage.output], window)
 
 
 def forward_headers(topic: str, partition: int, offset: int, report_id: str) -> dict[str, bytes]:
@@ -128,20 +188,25 @@ Window = dict[tuple[str, int], tuple[int, int]]
 
 
 def forwarded_since_commit(
-    kafka: KafkaSettings, group: str, accepted_topic: str, sources: list[tuple[str, int]]
-) -> tuple[set[str], Window]:
-    """Report ids forwarded from ``sources`` at or after the group's committed offsets.
+    kafka: KafkaSettings, group: str, outputs: list[str], sources: list[tuple[str, int]]
+) -> tuple[dict[str, set[str]], Window]:
+    """Per output, the report ids forwarded from ``sources`` at or after the committed offsets.
 
     Also returns the replay window: source → (first uncommitted offset, end offset now).
-    Blocking (kafka-python); run in a thread at the start of a rebalance.
+    Blocking (kafka-python); run in a thread once a rebalance has assigned partitions.
     """
     consumer = KafkaConsumer(**kafka.client_options(), group_id=None, enable_auto_commit=False)
     try:
         firsts, window = _first_unprocessed(consumer, kafka, group, sources)
-        if not firsts:
-            return set(), {}
-        since = min(timestamp for _offset, timestamp in firsts.values())
-        return _scan(consumer, _offsets_since(consumer, accepted_topic, since), firsts), window
+        found: dict[str, set[str]] = {output: set() for output in outputs}
+        if firsts:
+            since = min(timestamp for _offset, timestamp in firsts.values())
+            ranges: dict[TopicPartition, tuple[int, int]] = {}
+            for output in outputs:
+                ranges |= _offsets_since(consumer, output, since)
+            for tp, ids in _scan(consumer, ranges, firsts).items():
+                found[tp.topic] |= ids
+        return found, window
     finally:
         consumer.close()
 
@@ -202,21 +267,22 @@ def _scan(
     consumer: KafkaConsumer,
     ranges: dict[TopicPartition, tuple[int, int]],
     firsts: dict[tuple[str, int], tuple[int, float]],
-) -> set[str]:
+) -> dict[TopicPartition, set[str]]:
+    """Output partition → the report ids its records in ``ranges`` forwarded since ``firsts``."""
     if not ranges:
-        return set()
+        return {}
     consumer.assign(list(ranges))
     for tp, (start, _end) in ranges.items():
         consumer.seek(tp, start)
-    found: set[str] = set()
+    found: dict[TopicPartition, set[str]] = {}
     remaining = {tp: end for tp, (_start, end) in ranges.items()}
     deadline = time.monotonic() + SCAN_TIMEOUT_SECONDS
     while remaining:
         if time.monotonic() > deadline:
-            msg = f"reading {len(remaining)} accepted partitions took over {SCAN_TIMEOUT_SECONDS}s"
+            msg = f"reading {len(remaining)} output partitions took over {SCAN_TIMEOUT_SECONDS}s"
             raise TimeoutError(msg)
         for tp, records in consumer.poll(timeout_ms=1000).items():
-            found.update(_forwarded(records, firsts))
+            found.setdefault(tp, set()).update(_forwarded(records, firsts))
             if consumer.position(tp) >= remaining.get(tp, 0):
                 remaining.pop(tp, None)
     return found

@@ -7,17 +7,32 @@ Pure functions, no Faust: the intake agent calls ``parse_report`` first thing an
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 
 import orjson
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from schemas.dead_letter import DeadLetterV1, ErrorKind, FieldError
+from schemas.dead_letter import (
+    MAX_DEAD_LETTER_BYTES,
+    MAX_LETTER_ERRORS,
+    MAX_LETTER_KEY_BYTES,
+    DeadLetterV1,
+    ErrorKind,
+    FieldError,
+)
 from schemas.grid_report import MAX_PAYLOAD_BYTES, GridReportV1, IntakeSource, grid_report_adapter
 from streams.errors import InvalidReport
 
-__all__ = ["dead_letter_for", "field_errors", "internal_error", "parse_report", "report_id_of"]
+__all__ = [
+    "dead_letter_for",
+    "field_errors",
+    "internal_error",
+    "parse_report",
+    "report_id_of",
+    "with_original",
+]
 
 # When a message breaks several rules, the kind that names the cause wins: a wrong
 # schema_version explains every other error, a missing field explains less.
@@ -120,20 +135,46 @@ def report_id_of(raw: bytes) -> str | None:
 def dead_letter_for(
     error: InvalidReport, raw: bytes, key: bytes | None, source: IntakeSource, now: datetime
 ) -> DeadLetterV1:
-    """The dead letter that answers one rejected message."""
-    return DeadLetterV1(
+    """The dead letter that answers one rejected message, small enough to be sent."""
+    letter = DeadLetterV1(
         error_kind=error.kind,
         reason=error.reason,
-        errors=error.errors,
+        errors=error.errors[:MAX_LETTER_ERRORS],
         source_topic=source.topic,
         source_partition=source.partition,
         source_offset=source.offset,
-        source_key_b64=None if key is None else base64.b64encode(key).decode("ascii"),
-        original_b64=base64.b64encode(raw).decode("ascii"),
+        source_key_b64=None if key is None or len(key) > MAX_LETTER_KEY_BYTES else _b64(key),
+        original_b64="",
         original_size=len(raw),
+        original_sha256=hashlib.sha256(raw).hexdigest(),
         report_id=None if error.kind == "too_large" else report_id_of(raw),
         dead_lettered_at=now,
     )
+    return with_original(letter, raw)
+
+
+def with_original(letter: DeadLetterV1, raw: bytes) -> DeadLetterV1:
+    """``letter`` carrying ``raw``, or the prefix of it that keeps the letter's JSON in bounds.
+
+    The rest of the letter is small unless its field errors are pathological (paths of long,
+    escaped keys): then they go, and the reason (which names the first one) is cut.
+    """
+    size = _json_size(letter)
+    if size > MAX_DEAD_LETTER_BYTES // 2:
+        letter = letter.model_copy(update={"errors": (), "reason": letter.reason[:1000]})
+        size = _json_size(letter)
+    room = MAX_DEAD_LETTER_BYTES - size  # base64 needs 4 bytes per 3 (its length: room // 4 * 4)
+    kept = raw if 4 * -(-len(raw) // 3) <= room else raw[: room // 4 * 3]
+    truncated = len(kept) < len(raw)
+    return letter.model_copy(update={"original_b64": _b64(kept), "original_truncated": truncated})
+
+
+def _json_size(letter: DeadLetterV1) -> int:
+    return len(letter.model_copy(update={"original_b64": ""}).model_dump_json())
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def internal_error(

@@ -50,6 +50,7 @@ from streams.topics import (
     acks_topic,
     alerts_dlq_topic,
     commands_topic,
+    dead_letter_failed,
     escalations_topic,
     indicators_topic,
 )
@@ -185,20 +186,29 @@ async def send_action(action: EscalationActionV1) -> None:
 async def dead_letter(
     kind: AlertErrorKind, reason: str, message: faust.types.Message, raw: bytes, **more: object
 ) -> None:
-    """Put a bad action (or a command that failed) on ``alerts.dlq`` with its reason."""
-    letter = AlertDeadLetterV1.model_validate(
-        {
-            "kind": kind,
-            "reason": reason,
-            "source_topic": message.topic,
-            "source_partition": message.partition,
-            "source_offset": message.offset,
-            "original_b64": base64.b64encode(raw).decode(),
-            "dead_lettered_at": datetime.now(UTC),
-            **more,
-        }
-    )
-    await alerts_dlq_topic.send(key=None, value=letter.model_dump_json().encode())
+    """Put a bad action (or a command that failed) on ``alerts.dlq`` with its reason.
+
+    The agents' last resort, so it never raises: a letter that cannot be sent either is
+    logged and counted (``dead_letter_failed``), and the agent goes on.
+    """
+    try:
+        letter = AlertDeadLetterV1.model_validate(
+            {
+                "kind": kind,
+                "reason": reason,
+                "source_topic": message.topic,
+                "source_partition": message.partition,
+                "source_offset": message.offset,
+                "original_b64": base64.b64encode(raw).decode(),
+                "dead_lettered_at": datetime.now(UTC),
+                **more,
+            }
+        )
+        await alerts_dlq_topic.send(key=None, value=letter.model_dump_json().encode())
+    except Exception as exc:  # noqa: BLE001 - the last resort: nothing is left to raise to
+        where = (message.topic, message.partition, message.offset)
+        dead_letter_failed(settings.topics.alerts_dlq, exc, *where)
+        return
     log.warning("alerts.dlq: %s (%s) from %s", kind, reason, message.topic)
 
 

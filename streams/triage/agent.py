@@ -69,6 +69,7 @@ findings_read_back = ReadBack(
     settings.topics.findings,
     settings.kafka.partitions,
 )
+# Reads back with intake's stage after each rebalance: one scan, one replay window.
 findings_read_back.attach(app, settings.kafka, settings.app_id)
 
 
