@@ -129,6 +129,9 @@ async def test_a_replayed_message_counts_as_it_did_live(test_app, counted, repor
         patch.object(topics.accepted_topic, "send", failing),
         patch.object(topics.dlq_topic, "send", AsyncMock()),
         patch.object(topics.rekey_topic, "send", AsyncMock()),
+        patch.object(topics.findings_topic, "send", AsyncMock()),
+        patch.object(topics.commands_topic, "send", AsyncMock()),
+        patch.object(topics.indicators_topic, "send", AsyncMock()),
     ):
         async with intake.intake.test_context() as agent:
             for raw, key in messages:
@@ -235,6 +238,9 @@ async def test_known_limit_a_failed_forward_later_retried_replays_as_a_duplicate
         patch.object(intake, "owns_report_id", owned_when_keyed_by_id),
         patch.object(topics.accepted_topic, "send", AsyncMock(side_effect=[RuntimeError, None])),
         patch.object(topics.dlq_topic, "send", AsyncMock()),
+        patch.object(topics.findings_topic, "send", AsyncMock()),
+        patch.object(topics.commands_topic, "send", AsyncMock()),
+        patch.object(topics.indicators_topic, "send", AsyncMock()),
     ):
         async with intake.intake.test_context() as agent:
             await agent.put(raw, key=b"r-0001")
