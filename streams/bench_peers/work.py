@@ -25,12 +25,11 @@ from datetime import UTC, datetime
 import orjson
 from aiokafka.partitioner import murmur2
 
-from schemas.findings import FindingsEventV1
-from schemas.grid_report import AcceptedReportV1, IntakeSource
+from schemas.grid_report import IntakeSource
 from streams.errors import InvalidReport
 from streams.pii_vault import PiiVault
 from streams.reconcile import forward_headers
-from streams.triage import Triage, load_engine
+from streams.triage.events import classify, findings_event
 from streams.validation import dead_letter_for, parse_report
 
 __all__ = [
@@ -47,8 +46,6 @@ __all__ = [
 ]
 
 Headers = list[tuple[str, bytes]]
-_PLACE_FIELDS = ("street", "community", "address", "place_type", "lat", "lon")
-_RESPONDER_FIELDS = ("text", "contact_phone", "sealed_pii", "indicators")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,37 +88,6 @@ Outcome = Accepted | Duplicate | Rejected
 def partition_of(key: bytes, partitions: int) -> int:
     """Where Kafka's default partitioner (murmur2) puts ``key``."""
     return int(murmur2(key) & 0x7FFFFFFF) % partitions
-
-
-def classify(report: AcceptedReportV1) -> Triage:
-    """The call ``streams/triage/agent.py`` makes: the shipped rules on one report."""
-    return load_engine().classify(
-        report.text,
-        category_hint=report.category_hint,
-        place_type=report.place_type,
-        reported_at=report.reported_at,
-    )
-
-
-def findings_event(report: AcceptedReportV1, verdict: Triage, now: datetime) -> FindingsEventV1:
-    """The findings event, built as ``streams/triage/agent.py`` builds it (tested equal)."""
-    place = {name: getattr(report, name) for name in _PLACE_FIELDS}
-    found = verdict.to_dict()
-    for_responders = {name: getattr(report, name) for name in _RESPONDER_FIELDS}
-    return FindingsEventV1.model_validate(
-        {
-            "report_id": report.report_id,
-            "reported_at": report.reported_at,
-            "channel": report.channel,
-            "reporter_role": report.reporter_role,
-            "district": report.district,
-            "grid_id": report.grid_id,
-            **place,
-            **found,
-            **(for_responders if found["findings"] else {}),
-            "classified_at": now,
-        }
-    )
 
 
 def process(

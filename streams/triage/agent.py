@@ -25,44 +25,9 @@ from streams.app import app, metrics, settings
 from streams.escalation.agents import route_findings
 from streams.reconcile import ReadBack, forward_headers
 from streams.topics import findings_topic
-from streams.triage import Triage, load_engine
+from streams.triage.events import classify, findings_event
 
 __all__ = ["classify", "findings_event", "findings_read_back", "triage"]
-
-_PLACE_FIELDS = ("street", "community", "address", "place_type", "lat", "lon")
-_RESPONDER_FIELDS = ("text", "contact_phone", "sealed_pii", "indicators")
-
-
-def findings_event(report: AcceptedReportV1, verdict: Triage, now: datetime) -> FindingsEventV1:
-    """The findings event for one report: the verdict plus the report's place and time."""
-    place = {name: getattr(report, name) for name in _PLACE_FIELDS}
-    found = verdict.to_dict()
-    for_responders = {name: getattr(report, name) for name in _RESPONDER_FIELDS}
-    return FindingsEventV1.model_validate(
-        {
-            "report_id": report.report_id,
-            "reported_at": report.reported_at,
-            "channel": report.channel,
-            "reporter_role": report.reporter_role,
-            "district": report.district,
-            "grid_id": report.grid_id,
-            **place,
-            **found,
-            **(for_responders if found["findings"] else {}),
-            "classified_at": now,
-        }
-    )
-
-
-def classify(report: AcceptedReportV1) -> Triage:
-    """Run the shipped rules on one report (text decides; hint and place are context)."""
-    return load_engine().classify(
-        report.text,
-        category_hint=report.category_hint,
-        place_type=report.place_type,
-        reported_at=report.reported_at,
-    )
-
 
 findings_read_back = ReadBack(
     (settings.topics.reports, settings.topics.rekey),

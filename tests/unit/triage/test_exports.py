@@ -9,6 +9,7 @@ def test_all_lists_exactly_the_public_names():
         "evaluate",
         "cli",
         "agent",
+        "events",
         "annotations",
         "lru_cache",
         "Path",
