@@ -1,4 +1,4 @@
-"""Two fixes to faust-streaming 0.15.3 that lose messages when a worker restarts.
+"""Three fixes to faust-streaming 0.15.3 that lose or repeat messages in a failure.
 
 Both were measured with the SIGKILL test (``tests/integration``, README "Known fault"): after
 a restart, some messages of a partition never reached the agent while later ones did, so the
@@ -19,6 +19,11 @@ after the committed one, for compacted topics).
    reads as every partition: a batch of a paused stream partition was handed over, then
    discarded by ``Consumer.getmany`` as not active, with aiokafka's position past it.
    Fixed by fetching for a snapshot of the set, and for nothing when it is empty.
+3. ``Producer._settings_extra`` turns on the idempotent producer only inside transactions.
+   Without it, a batch whose acknowledgement was lost when a partition leader died is sent
+   again by the producer's retry and written twice (the three-broker leader-kill test saw a
+   report accepted twice). Fixed by always asking for ``acks=all`` with idempotence, which
+   the broker enforces per producer id and partition sequence.
 
 Installed for the Faust version they were copied from only; re-check both on an upgrade.
 """
@@ -33,10 +38,16 @@ import faust
 from faust.app import App
 from faust.tables.recovery import Recovery
 from faust.transport.consumer import RecordMap
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
 from faust.types import TP
 
-__all__ = ["FIXED_VERSION", "fetch_active_records", "install", "on_recovery_completed"]
+__all__ = [
+    "FIXED_VERSION",
+    "fetch_active_records",
+    "idempotent_producer_settings",
+    "install",
+    "on_recovery_completed",
+]
 
 FIXED_VERSION = "0.15.3"
 
@@ -104,11 +115,17 @@ async def fetch_active_records(
     return records
 
 
+def idempotent_producer_settings(self: Producer) -> dict[str, Any]:
+    """Faust's ``Producer._settings_extra``, idempotent outside transactions too."""
+    return {"acks": "all", "enable_idempotence": True}
+
+
 def install(version: str = faust.__version__) -> bool:
-    """Install both fixes if ``version`` is the one they were copied from."""
+    """Install the fixes if ``version`` is the one they were copied from."""
     if version != FIXED_VERSION:
-        log.warning("faust %s: 0.15.3 restart fixes not installed; re-check them", version)
+        log.warning("faust %s: 0.15.3 fixes not installed; re-check them", version)
         return False
     Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]
     AIOKafkaConsumerThread._fetch_records = fetch_active_records  # type: ignore[method-assign]
+    Producer._settings_extra = idempotent_producer_settings  # type: ignore[method-assign,assignment]
     return True

@@ -1,14 +1,15 @@
-"""The Faust 0.15.3 restart fixes: seek before resuming, never fetch every partition."""
+"""The Faust 0.15.3 fixes: seek before resuming, never fetch every partition, idempotent sends."""
 
 from types import SimpleNamespace
 from unittest import mock
 
 from faust.tables.recovery import Recovery
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
 from faust.types import TP
 
-import streams.app  # noqa: F401 - installs the fixes
+import streams.app  # installs the fixes
 from streams import faust_fixes
+from streams.settings import Settings
 
 
 def fake_recovery(calls: list[object], stream: object, changelog: object):
@@ -40,6 +41,7 @@ def fake_recovery(calls: list[object], stream: object, changelog: object):
 def test_installed_on_the_faust_version_they_were_copied_from_only():
     assert Recovery.on_recovery_completed is faust_fixes.on_recovery_completed
     assert AIOKafkaConsumerThread._fetch_records is faust_fixes.fetch_active_records
+    assert Producer._settings_extra is faust_fixes.idempotent_producer_settings
     assert faust_fixes.install("0.15.4") is False
 
 
@@ -82,3 +84,12 @@ async def test_fetches_for_a_snapshot_of_the_active_partitions():
     assert records == {TP("t", 0): ["record"]}
     assert seen == [{TP("t", 0), TP("t", 1)}]
     assert seen[0] is not active
+
+
+async def test_the_worker_producer_is_idempotent_outside_transactions(tmp_path):
+    app = streams.app.create_app(Settings(app_id="gw-idempotent-unit", data_dir=tmp_path))
+    assert not app.in_transaction
+    producer = app.producer._new_producer()
+    # aiokafka keeps a transaction manager, which numbers each batch, only when idempotent.
+    assert producer._txn_manager is not None
+    await producer.stop()
