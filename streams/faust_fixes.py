@@ -127,5 +127,5 @@ def install(version: str = faust.__version__) -> bool:
         return False
     Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]
     AIOKafkaConsumerThread._fetch_records = fetch_active_records  # type: ignore[method-assign]
-    Producer._settings_extra = idempotent_producer_settings  # type: ignore[method-assign,assignment]
+    Producer._settings_extra = idempotent_producer_settings  # type: ignore[method-assign]
     return True
