@@ -231,10 +231,9 @@ class TriageEngine:
         k = self.knowledge
         norm = k.normalise(text)
         special: dict[int, tuple[int, int]] = {}
-        if k.pattern and k.pattern.search(norm):  # most texts have no pattern at all
-            special = {
-                m.start(): k.pattern_token(norm, m.start()) for m in k.pattern.finditer(norm)
-            }
+        if k.pattern:  # one pass of the regex: most texts have no match at all
+            for m in k.pattern.finditer(norm):
+                special[m.start()] = k.pattern_token(norm, m.start())
         return _walk(norm, k.trie, special, self.roles.breaks)
 
     def possible_codes(self, mask: int) -> list[CodeRules]:
@@ -369,28 +368,34 @@ def _walk(
     Written as one loop on purpose: this is the hot path (a function call per character
     would double the cost of classification; a second pass over the tokens adds a tenth).
     The characters are listed once, with a NUL after the last (no phrase has one), so the
-    inner loop needs no bounds check.
+    inner loop needs no bounds check. A trie node is ``(bits, children)`` (see ``_trie``);
+    a character that starts no phrase (one in five) is passed over before any other work.
     """
     chars = [*text, "\0"]
     pieces: list[Piece] = []
     clause: list[Token] = []
     mask = total = 0
     i, n = 0, len(text)
+    first = trie.get
     while i < n:
         if special and i in special:
             end, bits = special[i]
         else:
-            node = trie.get(chars[i])
+            node = first(chars[i])
+            if node is None:
+                i += 1
+                continue
             end = 0  # no phrase yet (``bits`` is read only once there is one)
             j = i
             while node is not None:
                 j += 1
-                if "" in node:
-                    end, bits = j, node[""]
-                node = node.get(chars[j])
-        if not end:
-            i += 1
-            continue
+                found, children = node
+                if found:
+                    end, bits = j, found
+                node = children.get(chars[j])
+            if not end:
+                i += 1
+                continue
         if bits & breaks:
             pieces.append((clause, mask, bits))
             clause, mask = [], 0
@@ -554,7 +559,8 @@ def _segment(group: Clauses, roles: _Roles) -> _Segment:
     """Freeze a group of clauses with its mask and fix flags."""
     clauses, mask = group
     fixed = bool(mask & roles.fixing) and any(_fixed(m, roles) for _, m in clauses)
-    return _Segment(tuple(clauses), mask, fixed, historic=bool(mask & roles.historic))
+    historic = bool(mask & roles.historic)
+    return _new_tuple(_Segment, (tuple(clauses), mask, fixed, historic))  # see ``_evidence``
 
 
 def _inherit(previous: _Segment, fix: _Segment, roles: _Roles) -> _Segment:
@@ -628,5 +634,12 @@ def _local_hour(moment: datetime) -> int:
 
 
 def _evidence(text: str, tokens: list[Token]) -> tuple[Evidence, ...]:
-    """Turn tokens into evidence quoting the original (not normalised) text."""
-    return tuple([Evidence(text[s:e], s, e) for s, e, _ in tokens])
+    """Turn tokens into evidence quoting the original (not normalised) text.
+
+    ``tuple.__new__`` builds each named tuple in C: the generated ``Evidence(...)`` constructor
+    is a Python function, and a report has about five pieces of evidence.
+    """
+    return tuple([_new_tuple(Evidence, (text[s:e], s, e)) for s, e, _ in tokens])
+
+
+_new_tuple = tuple.__new__

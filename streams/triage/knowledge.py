@@ -6,9 +6,10 @@ check runs at load and fails with ``KnowledgeError("rules.yaml:LINE:COL: what is
 using the marks yaml keeps on every node.
 
 Compiled form: each word group gets one bit; every phrase maps to the OR of its groups' bits;
-all phrases go into one character trie (nested dicts), so the engine scans a report once,
-taking the longest phrase at each place, and combines groups with integer masks, never
-looping over phrases in Python. The few regular-expression patterns form one small regex.
+all phrases go into one character trie (nested ``(bits, children)`` pairs), so the engine
+scans a report once, taking the longest phrase at each place, and combines groups with integer
+masks, never looping over phrases in Python. The few regular-expression patterns form one
+small regex.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ class Knowledge:
     table: dict[int, str]
     odd_chars: re.Pattern[str]  # any character the table changes
     swaps: dict[str, str]  # the table again, keyed by character
-    trie: dict[str, Any]
+    trie: dict[str, Any]  # first character -> (bits, children); see ``_trie``
     pattern: re.Pattern[str] | None  # any of the patterns: finds where one matches
     phrase_bits: dict[str, int]
     patterns: tuple[tuple[re.Pattern[str], int], ...]  # each with the bits of its group
@@ -535,11 +536,22 @@ def _any_bits(masks: Iterator[int]) -> int:
 
 
 def _trie(phrases: dict[str, int]) -> dict[str, Any]:
-    """Nest the phrases char by char; key "" of a node holds the bits of a phrase ending there."""
-    root: dict[str, Any] = {}
+    """Nest the phrases char by char: the root maps a character to its node.
+
+    A node is ``(bits, children)``: the bits of the phrase ending there (0: none does) and the
+    nodes of the next characters. A pair unpacks faster than a dict answers ``"" in node``,
+    and the walk visits ~40 nodes a report.
+    """
+    nested: dict[str, Any] = {}
     for phrase, bits in phrases.items():
-        node = root
+        node = nested
         for char in phrase:
             node = node.setdefault(char, {})
         node[""] = bits
-    return root
+    return {char: _frozen_node(child) for char, child in nested.items()}
+
+
+def _frozen_node(node: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Turn one nested-dict node into ``(bits, children)``, recursively."""
+    children = {char: _frozen_node(child) for char, child in node.items() if char}
+    return node.get("", 0), children
