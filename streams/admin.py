@@ -84,8 +84,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 # co-partitioned with the topics above.
 TABLES: dict[str, str] = {
     "intake-seen-reports": "report_id -> where it was accepted",
-    "intake-counters": "intake outcomes by bucket",
-    "cc-counters": "findings by district, code, severity and bucket",
+    "intake-counters": "intake outcomes, reports and findings by bucket",
     "cc-escalations": "open escalations for the board",
     "escalator": "escalation states, places, timers",
     "campaign-sightings": "fraud indicator sightings",

@@ -115,7 +115,7 @@ def run_pipeline_bench(
                 if triaged >= count:
                     done = now
                     break
-                time.sleep(0.2)
+                time.sleep(0.1 if first is None or triaged >= 0.97 * count else 1.0)
             cpu = cpu_seconds(worker.pid) - cpu_before
             seconds = (done - first) if done and first else float("nan")
             results.append(DrainResult(name, count, seconds, cpu, memory_mb(worker.pid)))
@@ -300,7 +300,11 @@ def _time_drain(drain: _Drain, expected: Expected, timeout: float) -> tuple[floa
         if handled >= expected.messages and accepted >= expected.valid:
             done = now
         else:
-            time.sleep(0.2)
+            # A worker's progress is read from its /metrics, which costs it ~4 ms a scrape:
+            # often only near the start and the end, so that the bench does not slow what it
+            # measures (10 scrapes a second were 3.6% of the worker's time in a profile).
+            near = first is None or handled >= 0.97 * expected.messages
+            time.sleep(0.1 if near else 1.0)
     cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
     peak = sum(memory_mb(pid, "VmHWM") for pid in pids)
     seconds = (done - first) if done and first else float("nan")

@@ -19,20 +19,18 @@ from faust import web
 from faust.types import TP
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
-from kafka.consumer.fetcher import ConsumerRecord
 
 from schemas.escalation import escalation_event_adapter
-from schemas.findings import findings_event_adapter
 from schemas.grid_report import IntakeSource
 from streams.app import app, metrics, settings
-from streams.counters import GRAINS, Tally, merge
+from streams.counters import GRAINS, merge, split_outcomes
 from streams.escalation.agents import dead_letter
 from streams.escalation.overview import apply_event, overview
 from streams.escalation.web import authorized
-from streams.intake import counter_part, intake_tally, replayed_outcome_key, seen_reports
+from streams.intake import counter_part, intake_tally, replayed_counter_groups, seen_reports
 from streams.settings import KafkaSettings
 from streams.topic_reader import read_range
-from streams.topics import escalations_topic, findings_topic
+from streams.topics import escalations_topic
 
 __all__ = [
     "CountersView",
@@ -41,11 +39,9 @@ __all__ = [
     "open_escalations",
     "sort_open",
     "LagReader",
-    "count_findings",
-    "count_one",
     "escalation_board",
+    "local_counts",
     "publish_gauges",
-    "tally",
     "watch_escalations",
 ]
 
@@ -147,23 +143,14 @@ async def measure_lag() -> None:
         metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(lag)
 
 
-# -- live counters (streams/counters.py): exact per partition, merged on request
-
-counter_table = app.Table(
-    "cc-counters",
-    default=None,
-    schema=faust.Schema(key_serializer="json", value_serializer="json"),
-)
-tally = Tally(counter_table)
-# Intake's outcomes are counted by the intake agent (streams/intake.py), in ``intake_tally``.
+# -- live counters (streams/counters.py), counted in intake's step (streams/intake.py):
+# exact per source partition, merged on request
 _CATCH_UP_ATTEMPTS = 3
 
 
 async def _forget_revoked(sender: object, /, *args: object, **kwargs: object) -> None:
     """A partition taken away may be counted elsewhere: its next owner starts from the table."""
     revoked: Iterable[TP] = args[0] if args else kwargs.get("revoked", set())  # type: ignore[assignment]
-    revoked = list(revoked)
-    tally.forget(tp.partition for tp in revoked if tp.topic == settings.topics.findings)
     intake = (settings.topics.reports, settings.topics.rekey)
     intake_tally.forget(
         counter_part(tp.topic, tp.partition) for tp in revoked if tp.topic in intake
@@ -173,33 +160,24 @@ async def _forget_revoked(sender: object, /, *args: object, **kwargs: object) ->
 async def _catch_up(sender: object, /, *args: object, **kwargs: object) -> None:
     """After a rebalance (tables recovered, streams not yet flowing), count what was lost.
 
-    For each findings partition (and intake source partition) this worker now owns and has
-    no counts of in memory, the messages between the table's flushed-through offset and the
-    group's committed offset were counted by a previous owner (or a previous life of this
-    one) that did not flush them. They are read again and counted, so the counters are whole
-    even before any new message arrives. Tried a few times: intake has no later catch-up.
+    For each intake source partition this worker now owns and has no counts of in memory,
+    the messages between the table's flushed-through offset and the group's committed offset
+    were counted by a previous owner (or a previous life of this one) that did not flush
+    them. They are read again and counted, so the counters are whole before any new message
+    arrives. Tried a few times: there is no later catch-up.
     """
     for attempt in range(1, _CATCH_UP_ATTEMPTS + 1):
-        findings = [p for p in _owned_findings_partitions() if p not in tally.through]
         intake = [tp for tp in _owned_intake_tps() if counter_part(*tp) not in intake_tally.through]
-        if not findings and not intake:
+        if not intake:
             return
         try:
-            await _count_gaps(findings, intake)
+            committed = await asyncio.to_thread(_committed_offsets, intake)
+            for topic, partition in intake:
+                await _count_intake_gap(topic, partition, committed.get((topic, partition), 0))
             return
         except Exception:  # a rebalance must not fail on counters
             log.exception("counters: catching up after the rebalance failed (try %d)", attempt)
             await asyncio.sleep(2.0)
-
-
-async def _count_gaps(findings: list[int], intake: list[tuple[str, int]]) -> None:
-    """Count the gaps of these findings partitions and intake (topic, partition)s."""
-    wanted = [(settings.topics.findings, p) for p in findings] + intake
-    committed = await asyncio.to_thread(_committed_offsets, wanted)
-    for partition in findings:
-        await _count_gap(partition, committed.get((settings.topics.findings, partition), 0))
-    for topic, partition in intake:
-        await _count_intake_gap(topic, partition, committed.get((topic, partition), 0))
 
 
 def _committed_offsets(partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
@@ -216,36 +194,19 @@ def _committed_offsets(partitions: list[tuple[str, int]]) -> dict[tuple[str, int
     }
 
 
-async def _count_gap(partition: int, up_to: int) -> None:
-    """Count the messages of ``partition`` after the flushed-through offset and before ``up_to``."""
-    gap = tally.gap(partition, up_to)
-    if gap:
-        lost = await asyncio.to_thread(
-            read_range,
-            settings.kafka,
-            settings.topics.findings,
-            partition,
-            gap.start,
-            gap.stop,
-        )
-        if len(lost) != len(gap):
-            msg = f"counters: read {len(lost)} of {len(gap)} messages of partition {partition}"
-            raise RuntimeError(msg)
-        for offset, value in lost:
-            tally.add(partition, offset, findings_event_adapter.validate_json(value))
-    tally.through.setdefault(partition, max(tally.flushed_through(partition), up_to - 1))
-
-
 async def _count_intake_gap(topic: str, partition: int, up_to: int) -> None:
-    """Count again, by their outcome derived anew, intake's messages a dead owner did not flush.
+    """Count again, as they were counted, intake's messages a dead owner did not flush.
 
-    The outcome comes from the message's bytes and key and the seen table, its buckets from
-    its broker time: both as they were when it was first handled (``replayed_outcome_key``).
+    The outcome comes from the message's bytes and key and the seen table, the findings of
+    an accepted one from classifying it again, the buckets from its broker time and its
+    report's time: all as they were when it was first handled (``replayed_counter_groups``).
     """
     part = counter_part(topic, partition)
     gap = intake_tally.gap(part, up_to)
     if gap:
-        records = await asyncio.to_thread(_read_records, topic, partition, gap.start, gap.stop)
+        records = await asyncio.to_thread(
+            read_range, settings.kafka, topic, partition, gap.start, gap.stop
+        )
         for record in records:
             source = IntakeSource(
                 topic=topic,
@@ -253,79 +214,16 @@ async def _count_intake_gap(topic: str, partition: int, up_to: int) -> None:
                 offset=record.offset,
                 received_at=datetime.now(UTC),
             )
-            counted = replayed_outcome_key(record.value, record.key, source, seen_reports)
-            intake_tally.add_keys(part, record.offset, record.timestamp / 1000, [counted])
+            groups = replayed_counter_groups(
+                record.value, record.key, source, seen_reports, record.timestamp / 1000
+            )
+            intake_tally.add_groups(part, record.offset, groups)
         log.info("counters: counted %d messages of %s again (%s)", len(records), part, gap)
     intake_tally.through.setdefault(part, max(intake_tally.flushed_through(part), up_to - 1))
 
 
-def _read_records(topic: str, partition: int, start: int, stop: int) -> list[ConsumerRecord]:
-    """The records of one partition in [start, stop), or from its log start if that is later.
-
-    Like ``topic_reader.read_range``, with the key and broker time too. Raises when fewer
-    records come back than the partition holds in that range (the broker did not answer).
-    """
-    tp = TopicPartition(topic, partition)
-    consumer = KafkaConsumer(
-        **settings.kafka.client_options(),
-        group_id=None,
-        enable_auto_commit=False,
-        consumer_timeout_ms=5000,
-    )
-    try:
-        consumer.assign([tp])
-        first = max(start, consumer.beginning_offsets([tp])[tp])  # older ones expired
-        consumer.seek(tp, first)
-        found = [] if first >= stop else _take_until(consumer, stop)
-    finally:
-        consumer.close()
-    if len(found) != max(0, stop - first):
-        msg = f"counters: read {len(found)} of {stop - first} records of {topic}[{partition}]"
-        raise RuntimeError(msg)
-    return found
-
-
-def _take_until(consumer: KafkaConsumer, stop: int) -> list[ConsumerRecord]:
-    found = []
-    for record in consumer:
-        if record.offset >= stop:
-            break
-        found.append(record)
-        if record.offset + 1 >= stop:
-            break
-    return found
-
-
 app.on_partitions_revoked.connect(_forget_revoked)
 app.on_rebalance_complete.connect(_catch_up)
-
-
-@app.agent(findings_topic)
-async def count_findings(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    """Count every report and finding by district, code, severity, minute, hour and day."""
-    async for event in stream.events():
-        started = perf_counter()
-        message = event.message
-        try:
-            await count_one(message.partition, message.offset, event.value)
-        except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
-            await dead_letter("internal_error", repr(exc), message, event.value)
-        metrics.processed("count_findings", started)
-        yield None
-
-
-async def count_one(partition: int, offset: int, raw: bytes) -> None:
-    """Count one findings event (first catching up on what a crash lost), flush now and then."""
-    if partition not in tally.through:  # not caught up at the rebalance (e.g. it failed)
-        await _count_gap(partition, offset)
-    tally.add(partition, offset, findings_event_adapter.validate_json(raw))
-    tally.flush_due(partition, time.time())
-
-
-def _owned_findings_partitions() -> list[int]:
-    return sorted(
-        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.findings
-    )
 
 
 def _owned_intake_tps() -> list[tuple[str, int]]:
@@ -335,14 +233,27 @@ def _owned_intake_tps() -> list[tuple[str, int]]:
     )
 
 
+def local_counts(grain: str) -> tuple[list[int], dict[str, Any], dict[str, Any]]:
+    """This worker's share: reports partitions, reports and findings, intake's outcomes.
+
+    The partitions are those of ``grid.reports`` (their rekey partitions go with them); the
+    two others are bucket → counts.
+    """
+    owned = _owned_intake_tps()
+    counts = intake_tally.counts([counter_part(*tp) for tp in owned], grain)
+    partitions = sorted({p for topic, p in owned if topic == settings.topics.reports})
+    by_district, outcomes = split_outcomes(counts)
+    return partitions, by_district, outcomes
+
+
 @app.page("/counters")
 class CountersView(web.View):
     """Reports, findings and intake outcomes by bucket: ``?grain=minute|hour|day``.
 
-    The whole city by default. ``buckets``: reports and findings (``partitions``: the
-    findings partitions counted); ``intake``: intake's outcomes in the same buckets
-    (``intake_partitions``: the reports partitions counted, with their rekey partitions),
-    apart so that readers of ``buckets`` (the live page) see only what is by district.
+    The whole city by default. ``buckets``: reports and findings by district; ``intake``:
+    intake's outcomes in the same buckets, apart so that readers of ``buckets`` (the live
+    page) see only what is by district. ``partitions`` (and, the same, ``intake_partitions``):
+    the reports partitions counted, with their rekey partitions.
     """
 
     async def get(self, request: web.Request) -> web.Response:
@@ -352,24 +263,19 @@ class CountersView(web.View):
         grain = request.query.get("grain", "minute")
         if grain not in GRAINS:
             return self.json({"error": f"grain must be one of {list(GRAINS)}"}, status=400)
-        owned, intake = _owned_findings_partitions(), _owned_intake_tps()
-        parts = [tally.counts(owned, grain)]
-        intake_parts = [intake_tally.counts([counter_part(*tp) for tp in intake], grain)]
-        covered = set(owned)
-        covered_intake = {p for topic, p in intake if topic == settings.topics.reports}
+        owned, by_district, outcomes = local_counts(grain)
+        parts, intake_parts, covered = [by_district], [outcomes], set(owned)
         if request.query.get("local") != "1":
             for peer in await ask_peers(request, f"/counters?grain={grain}&local=1"):
                 parts.append(peer["buckets"])
                 intake_parts.append(peer.get("intake", {}))
                 covered |= set(peer["partitions"])
-                covered_intake |= set(peer.get("intake_partitions", ()))
-        every = set(range(settings.kafka.partitions))
         return self.json(
             {
                 "grain": grain,
                 "partitions": sorted(covered),
-                "intake_partitions": sorted(covered_intake),
-                "complete": covered == every and covered_intake == every,
+                "intake_partitions": sorted(covered),
+                "complete": covered == set(range(settings.kafka.partitions)),
                 "buckets": merge(parts),
                 "intake": merge(intake_parts),
             }

@@ -1,27 +1,27 @@
 """Live counters for the command center, exact after a crash, cheap per report.
 
-Reports and findings are counted per source partition of ``grid.findings``, by district,
-code and severity, in minute, hour and day buckets of the report's own time (so a replay
-counts into the same buckets). Counting a report must not cost a table write (three writes
-per report would cost more than triage), so counts build up in memory and are flushed to
-the table about once a second, as one value per bucket, followed by the partition's
-*flushed-through* offset. That offset makes the counts exact:
+Intake counts each message it handles, in its own step (``streams/intake.py``): its outcome
+(``intake|accepted``, ``intake|duplicate``, ``intake|rekeyed``, ``intake|dead|{error kind}``)
+in buckets of its broker time, and, for the message a report was accepted from, the report
+and its findings by district, code and severity in buckets of the report's own time (so a
+replay counts into the same buckets). Counting a report must not cost a table write (three
+writes per report would cost more than triage), so counts build up in memory and are
+flushed to the table about once a second, as one value per bucket, followed by the source
+partition's *flushed-through* offset. That offset makes the counts exact:
 
 - a replayed message at or below it is already counted: skipped;
 - a crash loses what was counted in memory but not flushed; Faust may already have
-  committed those messages, so they would not come back. The first message a worker sees
-  of a partition (at the committed offset) tells how far back to read: the messages between
-  the flushed-through offset and it are read again from the topic and counted first.
+  committed those messages, so they would not come back. After a rebalance, the messages
+  between the flushed-through offset and the committed one are read again from the topic
+  and counted first (``streams/command_center.py``).
 
 Table keys: ``{part}|{grain}|{bucket start}`` -> ``{counter key: n}``, and
 ``{part}|flushed`` -> offset. Counter keys: ``reports|{district}``,
-``findings|{district}|{code}|{severity}``.
+``findings|{district}|{code}|{severity}`` and the intake outcomes above.
 
-A *part* is what one flushed-through offset covers: a partition number for the findings, and
-a string naming topic and partition for intake, which reads two topics (``r3``: partition 3
-of ``grid.reports``, ``k3``: of ``grid.reports.rekey``). Intake counts each message by its
-outcome (``intake|accepted``, ``intake|duplicate``, ``intake|rekeyed``,
-``intake|dead|{error kind}``) in buckets of its broker time (``streams/intake.py``).
+A *part* is what one flushed-through offset covers: a source partition, named by topic and
+number, since intake reads two topics (``r3``: partition 3 of ``grid.reports``, ``k3``: of
+``grid.reports.rekey``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ __all__ = [
     "bucket_of",
     "counter_keys",
     "merge",
+    "split_outcomes",
     "window_keys",
 ]
 
@@ -90,19 +91,25 @@ class Tally:
             return range(0)  # not the first message since this worker took the partition
         return range(self.flushed_through(partition) + 1, first_offset)
 
-    def add(self, partition: Part, offset: int, event: FindingsEventV1) -> bool:
-        """Count one findings event unless the table already has it; True when counted."""
-        return self.add_keys(partition, offset, event.reported_at.timestamp(), counter_keys(event))
-
     def add_keys(self, partition: Part, offset: int, at: float, keys: Sequence[str]) -> bool:
         """Add one to each of ``keys`` in the buckets of time ``at``, unless already counted."""
+        return self.add_groups(partition, offset, [(at, keys)])
+
+    def add_groups(
+        self, partition: Part, offset: int, groups: Iterable[tuple[float, Sequence[str]]]
+    ) -> bool:
+        """Count one message: each group's keys in the buckets of its time; False if counted."""
         done = self.through.get(partition, self.flushed_through(partition))
         if offset <= done:
             return False
         buckets = self.pending.setdefault(partition, {})
-        for grain in GRAINS:
-            counts = buckets.setdefault(f"{partition}|{grain}|{bucket_of(grain, at)}", Counter())
-            counts.update(keys)
+        for at, keys in groups:
+            for grain in GRAINS:
+                key = f"{partition}|{grain}|{bucket_of(grain, at)}"
+                counts = buckets.get(key)
+                if counts is None:
+                    counts = buckets[key] = Counter()
+                counts.update(keys)
         self.through[partition] = offset
         return True
 
@@ -164,6 +171,19 @@ class Tally:
         ]
         for key in old:
             self.table.pop(key, None)
+
+
+def split_outcomes(
+    counts: Mapping[str, Mapping[str, int]],
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Bucket → counts split in two: reports and findings by district, and intake's outcomes."""
+    by_district: dict[str, dict[str, int]] = {}
+    outcomes: dict[str, dict[str, int]] = {}
+    for bucket, bucket_counts in counts.items():
+        for key, n in bucket_counts.items():
+            side = outcomes if key.startswith("intake|") else by_district
+            side.setdefault(bucket, {})[key] = n
+    return by_district, outcomes
 
 
 def window_keys(table: Mapping[str, object], partitions: Iterable[Part], grain: str) -> list[str]:

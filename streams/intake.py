@@ -23,9 +23,10 @@ import faust
 from aiokafka.partitioner import murmur2
 
 from schemas.dead_letter import DeadLetterV1
+from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
 from streams.app import app, metrics, settings, vault
-from streams.counters import Tally
+from streams.counters import Tally, counter_keys
 from streams.errors import InvalidReport
 from streams.pii_vault import PiiVault
 from streams.reconcile import ReadBack, forward_headers
@@ -38,6 +39,7 @@ from streams.topics import (
 )
 from streams.triage import load_engine
 from streams.triage.agent import findings_read_back, triage
+from streams.triage.events import classify, findings_event
 from streams.validation import dead_letter_for, parse_report
 
 __all__ = [
@@ -45,13 +47,17 @@ __all__ = [
     "Duplicate",
     "Forward",
     "Rekey",
+    "ACCEPTED",
     "accepted_report",
-    "count_outcome",
+    "count_message",
+    "counter_groups",
     "counter_part",
+    "findings_of",
     "intake",
     "intake_tally",
     "outcome_key",
     "owns_report_id",
+    "replayed_counter_groups",
     "replayed_outcome_key",
     "route",
     "seen_reports",
@@ -166,10 +172,11 @@ class Seen:
 
 seen = Seen()
 
-# -- outcome counters (streams/counters.py); streams/command_center.py serves them and, after
-# a rebalance, counts again what a previous owner counted but did not flush.
+# -- counters (streams/counters.py): outcomes, reports and findings; streams/command_center.py
+# serves them and, after a rebalance, counts again what a previous owner did not flush.
 
-# "{part}|{grain}|{bucket}" -> {"intake|accepted": n, ...}; "{part}|flushed" -> offset
+# "{part}|{grain}|{bucket}" -> {"intake|accepted": n, "findings|...": n, ...};
+# "{part}|flushed" -> offset
 intake_tally = Tally(
     app.Table(
         "intake-counters",
@@ -184,6 +191,9 @@ def counter_part(topic: str, partition: int) -> str:
     return f"{'k' if topic == settings.topics.rekey else 'r'}{partition}"
 
 
+ACCEPTED = "intake|accepted"
+
+
 def outcome_key(outcome: Outcome, source: IntakeSource, seen: Mapping[str, object]) -> str:
     """What one handled message counts as; ``seen``: the seen table, after its delivery.
 
@@ -192,10 +202,10 @@ def outcome_key(outcome: Outcome, source: IntakeSource, seen: Mapping[str, objec
     """
     match outcome:
         case Forward():
-            return "intake|accepted"
+            return ACCEPTED
         case Duplicate(report_id):
             accepted = _names(seen.get(report_id), source)
-            return "intake|accepted" if accepted else "intake|duplicate"
+            return ACCEPTED if accepted else "intake|duplicate"
         case Rekey():
             return "intake|rekeyed"
         case DeadLetter(letter):
@@ -225,16 +235,44 @@ def replayed_outcome_key(
     return outcome_key(outcome, source, seen)
 
 
+def counter_groups(
+    broker_ts: float, counted: str, event: FindingsEventV1 | None
+) -> list[tuple[float, list[str]]]:
+    """What one message adds to the counters, as (time, keys) groups.
+
+    Its outcome at its broker time; with ``event`` (the message a report was accepted from),
+    the report and its findings at the report's own time.
+    """
+    groups = [(broker_ts, [counted])]
+    if event is not None:
+        groups.append((event.reported_at.timestamp(), counter_keys(event)))
+    return groups
+
+
+def findings_of(raw: bytes, source: IntakeSource) -> FindingsEventV1:
+    """The findings event of a valid message, classified again (the rules are deterministic)."""
+    report = accepted_report(parse_report(raw), source, None)
+    return findings_event(report, classify(report), datetime.now(UTC))
+
+
+def replayed_counter_groups(
+    raw: bytes, key: bytes | None, source: IntakeSource, seen: Mapping[str, object], ts: float
+) -> list[tuple[float, list[str]]]:
+    """``counter_groups`` of a committed message whose counts died with its owner."""
+    counted = replayed_outcome_key(raw, key, source, seen)
+    return counter_groups(ts, counted, findings_of(raw, source) if counted == ACCEPTED else None)
+
+
 def _names(entry: object, source: IntakeSource) -> bool:
     """Whether a seen entry ([topic, partition, offset]; once [partition, offset]) is ``source``."""
     here = [source.topic, source.partition, source.offset]
     return isinstance(entry, list) and entry in (here, here[1:])
 
 
-def count_outcome(message: faust.types.Message, counted: str) -> None:
-    """Count one message in the buckets of its broker time (same on replay); flush now and then."""
+def count_message(message: faust.types.Message, groups: list[tuple[float, list[str]]]) -> None:
+    """Count one message (``counter_groups``) unless counted before; flush now and then."""
     part = counter_part(message.topic, message.partition)
-    intake_tally.add_keys(part, message.offset, message.timestamp, [counted])
+    intake_tally.add_groups(part, message.offset, groups)
     intake_tally.flush_due(part, time.time())
 
 
@@ -267,7 +305,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
         offset=message.offset,
         received_at=datetime.now(UTC),
     )
-    counted = "intake|dead|internal_error"
+    counted, event = "intake|dead|internal_error", None
     try:
         outcome = route(
             raw,
@@ -278,15 +316,23 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
             rekeyed=message.topic == settings.topics.rekey,
             vault=vault,
         )
-        await deliver(outcome, raw, source)
+        event = await deliver(outcome, raw, source)
         counted = outcome_key(outcome, source, seen_reports)
+        if counted != ACCEPTED:
+            event = None
+        elif event is None:  # accepted by an owner that died: its forward was read back
+            event = findings_of(raw, source)
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
         await send_internal_error(exc, raw, message.key, source)
-    count_outcome(message, counted)
+    count_message(message, counter_groups(message.timestamp, counted, event))
 
 
-async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
-    """Send the outcome where it belongs and update the seen table and metrics."""
+async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> FindingsEventV1 | None:
+    """Send the outcome where it belongs, update the seen table and metrics.
+
+    Returns the findings event when the report was triaged.
+    """
+    event = None
     match outcome:
         case Forward(report):
             value = report.model_dump_json(exclude_none=True).encode()
@@ -294,7 +340,7 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
                 source.topic, source.partition, source.offset, report.report_id
             )
             await accepted_topic.send(key=report.grid_id.encode(), value=value, headers=headers)
-            await triage(report, source)
+            event = await triage(report, source)
             seen_reports[report.report_id] = [source.topic, source.partition, source.offset]
             if read_back.in_window(source.topic, source.partition, source.offset):
                 read_back.forwarded.add(report.report_id)  # now confirmed by us
@@ -305,10 +351,11 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> None:
             where = (source.topic, source.partition, source.offset)
             if read_back.in_window(*where) and report_id in read_back.forwarded:
                 # accepted before a crash: its findings or escalation may not have left
-                await triage(accepted_report(parse_report(raw), source, vault), source)
+                event = await triage(accepted_report(parse_report(raw), source, vault), source)
             metrics.reports_duplicate.inc()
         case Rekey(report_id):
             await rekey_topic.send(key=report_id.encode(), value=raw)
             metrics.reports_rekeyed.inc()
         case DeadLetter(letter):
             await send_dead_letter(letter)
+    return event

@@ -46,27 +46,38 @@ def read_topic(
 
 def read_range(
     kafka: KafkaSettings | list[str], topic: str, partition: int, start: int, stop: int
-) -> list[tuple[int, bytes]]:
-    """The (offset, value) of one partition's records from ``start`` up to ``stop`` (excluded)."""
-    if stop <= start:
-        return []
+) -> list[ConsumerRecord]:
+    """The records of one partition in [start, stop), or from its log start if that is later.
+
+    Raises when fewer records come back than the partition holds in that range (the broker
+    did not answer in time): a caller counting them must not count a part.
+    """
+    tp = TopicPartition(topic, partition)
     consumer = KafkaConsumer(
         **kafka_client_options(kafka),
         enable_auto_commit=False,
         group_id=None,
         consumer_timeout_ms=5000,
     )
-    tp = TopicPartition(topic, partition)
     try:
         consumer.assign([tp])
-        consumer.seek(tp, start)
-        found: list[tuple[int, bytes]] = []
-        for record in consumer:
-            if record.offset >= stop:
-                break
-            found.append((record.offset, record.value))
-            if record.offset + 1 >= stop:
-                break
-        return found
+        first = max(start, consumer.beginning_offsets([tp])[tp])  # older ones expired
+        consumer.seek(tp, first)
+        found = [] if first >= stop else _take_until(consumer, stop)
     finally:
         consumer.close()
+    if len(found) != max(0, stop - first):
+        msg = f"read {len(found)} of {stop - first} records of {topic}[{partition}]"
+        raise RuntimeError(msg)
+    return found
+
+
+def _take_until(consumer: KafkaConsumer, stop: int) -> list[ConsumerRecord]:
+    found = []
+    for record in consumer:
+        if record.offset >= stop:
+            break
+        found.append(record)
+        if record.offset + 1 >= stop:
+            break
+    return found

@@ -21,7 +21,7 @@ from aiohttp import web as aiohttp_web
 from faust import web
 
 from streams.app import app, settings
-from streams.command_center import ask_peers, open_escalations, sort_open, tally
+from streams.command_center import ask_peers, local_counts, open_escalations, sort_open
 from streams.counters import GRAINS, bucket_of, merge
 from streams.escalation.web import authorized
 
@@ -68,11 +68,8 @@ def _total(counts: dict[str, int], kind: str) -> int:
 
 async def city_snapshot(request: web.Request) -> dict[str, Any]:
     """The snapshot of the whole city: this worker's share plus every other worker's."""
-    owned = sorted(
-        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.findings
-    )
-    days, minutes = [tally.counts(owned, "day")], [tally.counts(owned, "minute")]
-    covered = set(owned)
+    owned, day_counts, _ = local_counts("day")
+    days, minutes, covered = [day_counts], [local_counts("minute")[1]], set(owned)
     for grain, parts in (("day", days), ("minute", minutes)):
         for peer in await ask_peers(request, f"/counters?grain={grain}&local=1"):
             parts.append(peer["buckets"])

@@ -38,8 +38,8 @@ findings_read_back = ReadBack(
 findings_read_back.attach(app, settings.kafka, settings.app_id)
 
 
-async def triage(report: AcceptedReportV1, source: IntakeSource) -> None:
-    """Classify one accepted report, emit its findings once, and route what escalates."""
+async def triage(report: AcceptedReportV1, source: IntakeSource) -> FindingsEventV1:
+    """Classify one accepted report, emit its findings once, route what escalates; the event."""
     event = findings_event(report, classify(report), datetime.now(UTC))
     where = (source.topic, source.partition, source.offset)
     if report.report_id not in findings_read_back.forwarded:
@@ -47,6 +47,7 @@ async def triage(report: AcceptedReportV1, source: IntakeSource) -> None:
         if findings_read_back.in_window(*where):
             findings_read_back.forwarded.add(report.report_id)  # a retry in the window: sent
     await route_findings(event)
+    return event
 
 
 async def emit(event: FindingsEventV1, source: IntakeSource) -> None:

@@ -233,7 +233,7 @@ def counters(worker: Worker, grain: str) -> dict[str, Any]:
 
 def _topics(pipe: Pipeline) -> tuple[str, ...]:
     t = pipe.settings.topics
-    return (t.reports, t.rekey, t.findings)  # accepted is written, not read, by the worker
+    return (t.reports, t.rekey)  # accepted and findings are written, not read, by the worker
 
 
 def drained(pipe: Pipeline) -> bool:

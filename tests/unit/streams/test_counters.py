@@ -7,10 +7,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from schemas.findings import FindingsEventV1
-from streams.counters import GRAINS, Tally, bucket_of
+from streams.counters import GRAINS, Tally, bucket_of, counter_keys, split_outcomes
 
 T0 = datetime(2025, 11, 3, 8, 0, tzinfo=UTC)
 DISTRICTS = ["海曙区", "江北区", "鄞州区"]
+
+
+def add(tally: Tally, partition: int, offset: int, e: FindingsEventV1) -> bool:
+    """Count one report's findings as intake does, at the report's own time."""
+    return tally.add_keys(partition, offset, e.reported_at.timestamp(), counter_keys(e))
 
 
 def event(n: int, rng: random.Random) -> FindingsEventV1:
@@ -52,10 +57,10 @@ def test_counts_by_minute_hour_and_day_flushed_and_pending_alike():
     events = [event(n, rng) for n in range(50)]
     tally = Tally({})
     for offset, e in enumerate(events[:30]):
-        assert tally.add(0, offset, e)
+        assert add(tally, 0, offset, e)
     tally.flush(0, NOW)
     for offset, e in enumerate(events[30:], 30):
-        tally.add(0, offset, e)  # pending, not flushed
+        add(tally, 0, offset, e)  # pending, not flushed
     for grain in GRAINS:
         assert tally.counts([0], grain) == truth(events, grain)
 
@@ -66,11 +71,11 @@ def test_a_replayed_message_already_flushed_is_not_counted_twice():
     table: dict[str, object] = {}
     first = Tally(table)
     for offset, e in enumerate(events):
-        first.add(0, offset, e)
+        add(first, 0, offset, e)
     first.flush(0, NOW)
     restarted = Tally(table)
     assert restarted.gap(0, 6) == range(10, 6)  # committed behind the flush: nothing to read
-    assert [restarted.add(0, o, events[o]) for o in range(6, 10)] == [False] * 4
+    assert [add(restarted, 0, o, events[o]) for o in range(6, 10)] == [False] * 4
     assert restarted.counts([0], "day") == truth(events, "day")
 
 
@@ -83,15 +88,15 @@ def test_any_crash_and_commit_point_gives_exact_counts():
         worker = Tally(table)
         crash = rng.randrange(1, len(events))
         for offset in range(crash):
-            worker.add(0, offset, events[offset])
+            add(worker, 0, offset, events[offset])
             if rng.random() < 0.2:
                 worker.flush(0, NOW)
         committed = rng.randrange(0, crash + 1)  # Faust committed anything processed, or less
         successor = Tally(table)  # the table as its changelog left it; memory lost
         for offset in successor.gap(0, committed):  # read again from the topic
-            successor.add(0, offset, events[offset])
+            add(successor, 0, offset, events[offset])
         for offset in range(committed, len(events)):
-            successor.add(0, offset, events[offset])
+            add(successor, 0, offset, events[offset])
         successor.flush(0, NOW)
         assert successor.counts([0], "minute") == truth(events, "minute"), trial
         assert successor.counts([0], "hour") == truth(events, "hour"), trial
@@ -102,9 +107,9 @@ def test_partitions_are_counted_apart_and_merged_on_request():
     a, b = [event(n, rng) for n in range(5)], [event(n, rng) for n in range(5, 9)]
     tally = Tally({})
     for offset, e in enumerate(a):
-        tally.add(0, offset, e)
+        add(tally, 0, offset, e)
     for offset, e in enumerate(b):
-        tally.add(1, offset, e)
+        add(tally, 1, offset, e)
     tally.flush(0, NOW)
     assert tally.counts([1], "day") == truth(b, "day")
     assert tally.counts([0, 1], "day") == truth(a + b, "day")
@@ -114,10 +119,10 @@ def test_minute_buckets_older_than_two_hours_are_dropped_at_flush():
     rng = random.Random(5)
     table: dict[str, object] = {}
     tally = Tally(table)
-    tally.add(0, 0, event(0, rng))
+    add(tally, 0, 0, event(0, rng))
     tally.flush(0, NOW)
     assert any("|minute|" in key for key in table)
-    tally.add(0, 1, event(1, rng))
+    add(tally, 0, 1, event(1, rng))
     tally.flush(0, NOW + 3 * 3600)
     assert not any("|minute|" in key for key in table)
     assert any("|hour|" in key for key in table), "hours are kept 48 h"
@@ -128,3 +133,13 @@ def test_a_day_starts_at_midnight_in_ningbo():
     assert bucket_of("day", cst.timestamp()) == cst.timestamp()
     assert bucket_of("day", cst.timestamp() - 1) == cst.timestamp() - 86400
     assert bucket_of("hour", cst.timestamp() + 3599) == cst.timestamp()
+
+
+def test_outcomes_and_district_counts_are_served_apart():
+    tally = Tally({})
+    tally.add_groups("r0", 0, [(1000.0, ["intake|accepted"]), (1000.0, ["reports|海曙区"])])
+    tally.add_groups("r0", 1, [(1000.0, ["intake|dead|not_json"])])
+    by_district, outcomes = split_outcomes(tally.counts(["r0"], "day"))
+    day = str(bucket_of("day", 1000.0))
+    assert by_district == {day: {"reports|海曙区": 1}}
+    assert outcomes == {day: {"intake|accepted": 1, "intake|dead|not_json": 1}}

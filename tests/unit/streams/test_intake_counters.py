@@ -22,6 +22,7 @@ from streams.intake import (
     Rekey,
     counter_part,
     outcome_key,
+    replayed_counter_groups,
     replayed_outcome_key,
 )
 from streams.validation import parse_report
@@ -76,20 +77,22 @@ def test_app():
     app.finalize()
     app.flow_control.resume()
     intake.seen_reports.data.clear()
-    intake.read_back.done.set()
+    for stage in (intake.read_back, intake.findings_read_back):
+        stage.done.set()  # no rebalance in test_context: nothing to read back
     return app
 
 
 @pytest.fixture
 def counted():
-    """Every message the agent counts, with what it counted it as."""
-    found: list[tuple[IntakeSource, bytes | None, bytes, str]] = []
+    """Every message the agent counts, with its broker time and counter groups, outcome last."""
+    found: list[tuple[IntakeSource, bytes | None, bytes, float, list, str]] = []
 
-    def record(message, key: str) -> None:
+    def record(message, groups) -> None:
         where = source(message.offset, message.topic, message.partition)
-        found.append((where, message.key, message.value, key))
+        outcome = groups[0][1][0]
+        found.append((where, message.key, message.value, message.timestamp, groups, outcome))
 
-    with patch.object(intake, "count_outcome", side_effect=record):
+    with patch.object(intake, "count_message", side_effect=record):
         yield found
 
 
@@ -139,9 +142,18 @@ async def test_a_replayed_message_counts_as_it_did_live(test_app, counted, repor
         live = [key for *_rest, key in counted]
         replayed = [
             replayed_outcome_key(raw, key, where, intake.seen_reports.data)
-            for where, key, raw, _live in counted
+            for where, key, raw, *_live in counted
+        ]
+        replayed_groups = [
+            replayed_counter_groups(raw, key, where, intake.seen_reports.data, ts)
+            for where, key, raw, ts, *_live in counted
         ]
     assert replayed == live
+    # the report and its findings too, in the buckets of the report's time
+    assert replayed_groups == [groups for *_rest, groups, _key in counted]
+    accepted = [groups for *_rest, groups, key in counted if key == "intake|accepted"]
+    assert all(len(g) == 2 and g[1][1][0].startswith("reports|") for g in accepted)
+    assert all(len(groups) == 1 for *_rest, groups, key in counted if key != "intake|accepted")
     outcomes = Counter(live)
     assert outcomes["intake|accepted"] == failing.await_count - 1  # one per forward made
     assert outcomes["intake|accepted"] + outcomes["intake|duplicate"] == 12 + 5 - 1
