@@ -282,6 +282,13 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "--profile-dir", type=Path, help="run the peers under cProfile, a .prof per process here"
     )
     throughput.set_defaults(func=_bench_throughput)
+    soak = bench_sub.add_parser(
+        "soak", help="one worker under steady simulated traffic: memory, pace, CPU over time"
+    )
+    soak.add_argument("--rate", type=float, default=400, help="messages/s published")
+    soak.add_argument("--minutes", type=float, default=10)
+    soak.add_argument("--every", type=float, default=30, help="seconds between samples")
+    soak.set_defaults(func=_bench_soak)
 
 
 def _bench_pipeline(args: argparse.Namespace) -> int:
@@ -308,6 +315,18 @@ def _bench_pipeline(args: argparse.Namespace) -> int:
             f"{r.variant:<12} {r.seconds:>8.1f} {r.rate:>10.0f} {r.rate / base:>6.2f}"
             f" {r.cpu_seconds:>7.1f} {per_k:>9.0f} {r.rss_mb:>7.0f}"
         )
+    return 0
+
+
+def _bench_soak(args: argparse.Namespace) -> int:
+    import platform
+
+    from streams.soak import run_soak, soak_summary
+
+    print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
+    print(f"one worker, {args.rate:.0f} simulated messages/s for {args.minutes:g} min")
+    result = run_soak(Settings().kafka.bootstrap_servers, args.rate, args.minutes, args.every)
+    print("\n".join(soak_summary(result)))
     return 0
 
 

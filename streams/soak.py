@@ -1,0 +1,139 @@
+"""``gridwatch bench soak``: one worker under steady simulated traffic; is its memory flat?
+
+A fresh worker on topics of its own takes ``rate`` simulated messages a second (the city's
+mix: hazards, fraud, routine notes, retries, bad payloads; webhooks to a local receiver) for
+``minutes``. Every ``every`` seconds the bench prints the worker's resident memory, what it
+has handled and its CPU; at the end, the memory growth over the second half of the run (the
+first half includes warm-up: tables filling, caches, the rules compiled) as a slope, and
+whether the worker kept pace. Figures only: a leak shows as a slope that does not go away
+with a longer run.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streams.benchkit import (
+    ReceiverThread,
+    cpu_seconds,
+    delete_topics_of,
+    free_port,
+    fresh_settings,
+    memory_mb,
+    metric_sum,
+    start_worker,
+    stop_workers,
+    wait_ready,
+)
+from streams.simulate.generator import SimConfig, Simulator
+from streams.simulate.publish import publish_messages
+
+__all__ = ["Sample", "SoakResult", "memory_slope", "run_soak", "sample_line", "soak_summary"]
+
+HEADER = "   min  handled  msgs/s  rss MB  cpu %"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The worker at one moment of the run."""
+
+    at_s: float
+    handled: float
+    rss_mb: float
+    cpu_s: float
+
+
+@dataclass
+class SoakResult:
+    """Every sample, and what was published."""
+
+    rate: float
+    minutes: float
+    published: int = 0
+    samples: list[Sample] = field(default_factory=list)
+
+
+def memory_slope(samples: list[Sample]) -> float:
+    """Least-squares growth of resident memory, MB per minute, over the given samples."""
+    if len(samples) < 2:  # noqa: PLR2004
+        return 0.0
+    xs = [s.at_s / 60 for s in samples]
+    ys = [s.rss_mb for s in samples]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
+
+
+def sample_line(previous: Sample, now: Sample) -> str:
+    """One printed line: minutes, handled, handled per second and CPU % since ``previous``."""
+    span = max(now.at_s - previous.at_s, 1e-9)
+    rate = (now.handled - previous.handled) / span
+    cpu = 100 * (now.cpu_s - previous.cpu_s) / span
+    return f"{now.at_s / 60:6.1f} {now.handled:8.0f} {rate:7.0f} {now.rss_mb:7.1f} {cpu:6.0f}"
+
+
+def soak_summary(result: SoakResult) -> list[str]:
+    """Memory over the second half of the run (after warm-up) and whether the worker kept pace."""
+    lines = []
+    second_half = [s for s in result.samples if s.at_s >= result.minutes * 30]
+    if second_half:
+        first, last = second_half[0], second_half[-1]
+        lines.append(
+            f"second half: rss {first.rss_mb:.1f} -> {last.rss_mb:.1f} MB, "
+            f"slope {memory_slope(second_half):+.2f} MB/min"
+        )
+    if result.samples:
+        handled = result.samples[-1].handled
+        lines.append(f"published {result.published}, handled {handled:.0f} by the end")
+    return lines
+
+
+def run_soak(
+    bootstrap: str, rate: float, minutes: float, every_s: float = 30.0, seed: int = 2025
+) -> SoakResult:
+    """Publish for ``minutes`` at ``rate`` to a fresh worker, sampling it every ``every_s``."""
+    run = f"soak{uuid.uuid4().hex[:8]}"
+    settings = fresh_settings(bootstrap, run)
+    result = SoakResult(rate=rate, minutes=minutes)
+    receiver = ReceiverThread()
+    port = free_port()
+    data_dir = Path(tempfile.mkdtemp(prefix="gridwatch-soak-"))
+    worker = start_worker(settings, data_dir, port, receiver)
+    try:
+        wait_ready(port, worker)
+        count = int(rate * minutes * 60)
+        sim = Simulator(SimConfig(count=count, seed=seed, prefix=run))
+
+        def publish() -> None:
+            summary = publish_messages(
+                settings, sim.messages(), total=count, rate=rate, progress=False
+            )
+            result.published = summary.sent
+
+        publisher = threading.Thread(target=publish, name="soak-publisher", daemon=True)
+        started = time.monotonic()
+        publisher.start()
+        print(HEADER, flush=True)  # noqa: T201
+        while True:
+            at = time.monotonic() - started
+            handled = metric_sum(port, "grid_reports_received_total")
+            sample = Sample(at, handled, memory_mb(worker.pid), cpu_seconds(worker.pid))
+            if result.samples:
+                print(sample_line(result.samples[-1], sample), flush=True)  # noqa: T201
+            result.samples.append(sample)
+            if worker.poll() is not None:
+                msg = f"the worker exited with {worker.returncode}"
+                raise RuntimeError(msg)
+            if at >= minutes * 60:
+                break
+            time.sleep(min(every_s, max(0.0, minutes * 60 - at)))
+        publisher.join(timeout=60)
+    finally:
+        stop_workers([worker])
+        delete_topics_of(bootstrap, run)
+    return result
