@@ -288,6 +288,12 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     soak.add_argument("--rate", type=float, default=400, help="messages/s published")
     soak.add_argument("--minutes", type=float, default=10)
     soak.add_argument("--every", type=float, default=30, help="seconds between samples")
+    soak.add_argument(
+        "--store",
+        default="rocksdb://",
+        choices=["rocksdb://", "memory://"],
+        help="the worker's table store (memory:// keeps every table in the process)",
+    )
     soak.set_defaults(func=_bench_soak)
 
 
@@ -324,8 +330,11 @@ def _bench_soak(args: argparse.Namespace) -> int:
     from streams.soak import run_soak, soak_summary
 
     print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
-    print(f"one worker, {args.rate:.0f} simulated messages/s for {args.minutes:g} min")
-    result = run_soak(Settings().kafka.bootstrap_servers, args.rate, args.minutes, args.every)
+    print(f"one worker ({args.store} tables), {args.rate:.0f} simulated messages/s", end="")
+    print(f" for {args.minutes:g} min")
+    result = run_soak(
+        Settings().kafka.bootstrap_servers, args.rate, args.minutes, args.every, store=args.store
+    )
     print("\n".join(soak_summary(result)))
     return 0
 

@@ -94,16 +94,26 @@ def soak_summary(result: SoakResult) -> list[str]:
 
 
 def run_soak(
-    bootstrap: str, rate: float, minutes: float, every_s: float = 30.0, seed: int = 2025
+    bootstrap: str,
+    rate: float,
+    minutes: float,
+    every_s: float = 30.0,
+    seed: int = 2025,
+    store: str = "rocksdb://",
 ) -> SoakResult:
-    """Publish for ``minutes`` at ``rate`` to a fresh worker, sampling it every ``every_s``."""
+    """Publish for ``minutes`` at ``rate`` to a fresh worker, sampling it every ``every_s``.
+
+    ``store``: the worker's table store. With ``memory://`` every table lives in the
+    process, so its memory grows with the state it keeps (each report id seen, each
+    escalation and delivery); production runs ``rocksdb://``, whose memory is bounded.
+    """
     run = f"soak{uuid.uuid4().hex[:8]}"
     settings = fresh_settings(bootstrap, run)
     result = SoakResult(rate=rate, minutes=minutes)
     receiver = ReceiverThread()
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="gridwatch-soak-"))
-    worker = start_worker(settings, data_dir, port, receiver)
+    worker = start_worker(settings, data_dir, port, receiver, {"GRID_STORE": store})
     try:
         wait_ready(port, worker)
         count = int(rate * minutes * 60)
