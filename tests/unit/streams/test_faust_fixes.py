@@ -1,6 +1,7 @@
 """The Faust 0.15.3 fixes: seek before resuming, never fetch every partition, idempotent sends."""
 
 from types import SimpleNamespace
+from typing import cast
 from unittest import mock
 
 from faust.tables.recovery import Recovery
@@ -89,7 +90,7 @@ async def test_fetches_for_a_snapshot_of_the_active_partitions():
 async def test_the_worker_producer_is_idempotent_outside_transactions(tmp_path):
     app = streams.app.create_app(Settings(app_id="gw-idempotent-unit", data_dir=tmp_path))
     assert not app.in_transaction
-    producer = app.producer._new_producer()
+    producer = cast(Producer, app.producer)._new_producer()
     # aiokafka keeps a transaction manager, which numbers each batch, only when idempotent.
     assert producer._txn_manager is not None
     await producer.stop()

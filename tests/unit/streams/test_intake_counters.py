@@ -25,6 +25,7 @@ from streams.intake import (
     replayed_counter_groups,
     replayed_outcome_key,
 )
+from streams.triage.agent import findings_read_back
 from streams.validation import parse_report
 
 T0 = datetime(2025, 11, 3, 8, 0, tzinfo=UTC).timestamp()
@@ -77,7 +78,7 @@ def test_app():
     app.finalize()
     app.flow_control.resume()
     intake.seen_reports.data.clear()
-    for stage in (intake.read_back, intake.findings_read_back):
+    for stage in (intake.read_back, findings_read_back):
         stage.done.set()  # no rebalance in test_context: nothing to read back
     return app
 

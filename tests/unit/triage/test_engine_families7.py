@@ -12,14 +12,19 @@ classes are now closed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from streams.triage.engine import Triage
 from tests.unit.triage.conftest import BX, EB, EQ, FR, WR, codes
 
 CASES = tuple[str, set[str], str | None]
 
 
-def check(classify, text, expected, severity):
+def check(
+    classify: Callable[..., Triage], text: str, expected: set[str], severity: str | None
+) -> None:
     t = classify(text)
     assert (codes(t), t.severity) == (expected, severity), text
 
