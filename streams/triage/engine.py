@@ -23,7 +23,7 @@ both are often wrong in real reports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -221,7 +221,7 @@ class TriageEngine:
             if finding is not None:
                 found.append(finding)
                 rank = max(rank, _RANK[finding.severity])
-        return _triage(tuple(found), SEVERITIES[rank] if found else None)
+        return Triage(tuple(found), SEVERITIES[rank] if found else None)
 
     def scan(self, text: str) -> tuple[list[Piece], int]:
         """Tokenise the normalised text into clauses, with the OR of all their bits.
@@ -317,9 +317,9 @@ class TriageEngine:
             return None
         level = SEVERITIES[rank]
         if code.code != "TELECOM_FRAUD":
-            return _finding(code.code, level, _evidence(text, tokens), None, None)
+            return Finding(code.code, level, _evidence(text, tokens))
         fraud_type = self.fraud_type(tokens)
-        return _finding(code.code, level, _evidence(text, tokens), fraud_type, level == "critical")
+        return Finding(code.code, level, _evidence(text, tokens), fraud_type, level == "critical")
 
     def hit(self, code: CodeRules, seg: _Segment, extra: int) -> tuple[str, list[Token]] | None:
         """Return (severity, evidence tokens) when a trigger holds in the segment."""
@@ -643,48 +643,3 @@ def _evidence(text: str, tokens: list[Token]) -> tuple[Evidence, ...]:
 
 
 _new_tuple = tuple.__new__
-
-
-def _slot_setters(cls: type) -> tuple[Any, ...]:
-    """The slot descriptors' setters of a frozen slots dataclass, in field order.
-
-    Taken from the dataclass's own fields, so a field added later makes the unpacking in
-    ``_finding``/``_triage`` fail at import rather than leave a slot unset.
-    """
-    return tuple(vars(cls)[field.name].__set__ for field in fields(cls))
-
-
-_FINDING_SET = _slot_setters(Finding)
-_TRIAGE_SET = _slot_setters(Triage)
-
-
-def _finding(
-    code: str,
-    severity: str,
-    evidence: tuple[Evidence, ...],
-    fraud_type: str | None,
-    in_progress: bool | None,
-) -> Finding:
-    """Build a ``Finding`` by its slots, as ``Finding(...)`` would, at a third of the cost.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (about
-    1 µs for five fields); the slot descriptors set them directly. The result is the same
-    immutable, comparable object.
-    """
-    finding = object.__new__(Finding)
-    set_code, set_severity, set_evidence, set_type, set_progress = _FINDING_SET
-    set_code(finding, code)
-    set_severity(finding, severity)
-    set_evidence(finding, evidence)
-    set_type(finding, fraud_type)
-    set_progress(finding, in_progress)
-    return finding
-
-
-def _triage(findings: tuple[Finding, ...], severity: str | None) -> Triage:
-    """Build a ``Triage`` by its slots (see ``_finding``)."""
-    triage = object.__new__(Triage)
-    set_findings, set_severity = _TRIAGE_SET
-    set_findings(triage, findings)
-    set_severity(triage, severity)
-    return triage
