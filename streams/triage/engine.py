@@ -8,7 +8,9 @@ of tokens ``(start, end, bits)`` and on the OR of their bits:
     text -> clauses of tokens                       one scan, cut at punctuation, "但" etc.;
                                                     a report whose words cannot meet any
                                                     trigger (routine notes) stops here
-         -> sentences[clauses], each clause negated ("未发现…", "无…", "…畅通", "提醒不要…")
+         -> sentences[clauses], each clause negated ("未发现…", "无…", "…畅通", "提醒不要…");
+                                                    an "all fine" closing a spaced list
+                                                    ("堆物 充电 飞线 全部正常") clears its items
          -> publicity / drill sentences muted       unless something was actually found
          -> segments (clauses up to a fix, or "另…") each with fixed / fixed-earlier flags
          -> per code: first trigger rule that holds, then the first severity rule that holds
@@ -131,6 +133,8 @@ class _Roles:
     fixing: int  # fix_done | fix_verb: a clause without them reports no fix
     negation: int  # any word that can change a clause's meaning when it closes
     follow_up: int  # a fix or its failure, said after the hazard ("已当场整改。")
+    all_clear: int  # "…全部正常" closing a list: also clears the items spaced before it
+    list_break: int  # the space between a list's items
 
     @classmethod
     def of(cls, bits: dict[str, int]) -> _Roles:
@@ -171,6 +175,8 @@ class _Roles:
             fixing=bits["fix_done"] | bits["fix_verb"],
             negation=negation | bits["advice"] | bits["ok_status"],
             follow_up=follow_up,
+            all_clear=bits["all_clear"],
+            list_break=bits["list_break"],
         )
 
 
@@ -250,23 +256,34 @@ class TriageEngine:
     def sentences(self, pieces: list[Piece]) -> list[Clauses]:
         """Negate each clause and group the clauses into sentences, dropping empty ones.
 
-        Publicity and drill sentences are muted as they close (see ``mute_context``).
+        Publicity and drill sentences are muted as they close (see ``mute_context``). An "all
+        fine" closing a list ("楼道堆物 电动车充电 飞线 全部正常") also mutes the items joined
+        to it by spaces, which cut them into clauses of their own; an item after a comma
+        ("2幢楼道堆满杂物,其余全部正常") is not one of them.
         """
         roles = self.roles
         sentences: list[Clauses] = []
         sentence: list[Clause] = []
         sentence_mask = 0
+        listed = 0  # clauses at the end of the sentence joined to the next one by a space
+        all_clear, list_break = roles.all_clear, roles.list_break
         for tokens, mask, stop in pieces:
             if tokens:
                 clause = _negate(tokens, mask, roles) if mask & roles.negation else (tokens, mask)
                 if mask & roles.negator and sentence and (back := _denied(mask, sentence, roles)):
                     sentence[-back:] = [_mute(c, roles.role) for c in sentence[-back:]]
                     sentence_mask = _mask_of(sentence)
+                if mask & all_clear and listed:
+                    sentence[-listed:] = [_mute(c, roles.role) for c in sentence[-listed:]]
+                    sentence_mask = _mask_of(sentence)
                 sentence.append(clause)
                 sentence_mask |= clause[1]
+                listed = listed + 1 if stop & list_break else 0
+            elif not stop & list_break:
+                listed = 0
             if stop & roles.sentence and sentence:
                 sentences.append(self.mute_context(sentence, sentence_mask))
-                sentence, sentence_mask = [], 0
+                sentence, sentence_mask, listed = [], 0, 0
         return sentences
 
     def mute_context(self, clauses: list[Clause], mask: int) -> Clauses:

@@ -78,6 +78,8 @@ ENGINE_GROUPS = (
     "indoors",
     "vacant",
     "notice",
+    "all_clear",
+    "list_break",
 )
 _TOP_KEYS = {
     "version",
