@@ -135,6 +135,8 @@ class _Roles:
     follow_up: int  # a fix or its failure, said after the hazard ("已当场整改。")
     all_clear: int  # "…全部正常" closing a list: also clears the items spaced before it
     list_break: int  # the space between a list's items
+    rule_question: int  # "算不算违规?": a question about the rules, muted as context
+    case_ref: int  # "我们楼天天这样": the case asked about is real, said in the next sentence
 
     @classmethod
     def of(cls, bits: dict[str, int]) -> _Roles:
@@ -177,6 +179,8 @@ class _Roles:
             follow_up=follow_up,
             all_clear=bits["all_clear"],
             list_break=bits["list_break"],
+            rule_question=bits["rule_question"],
+            case_ref=bits["case_ref"],
         )
 
 
@@ -259,7 +263,9 @@ class TriageEngine:
         Publicity and drill sentences are muted as they close (see ``mute_context``). An "all
         fine" closing a list ("楼道堆物 电动车充电 飞线 全部正常") also mutes the items joined
         to it by spaces, which cut them into clauses of their own; an item after a comma
-        ("2幢楼道堆满杂物,其余全部正常") is not one of them.
+        ("2幢楼道堆满杂物,其余全部正常") is not one of them. A rules question ("楼道里充电算不算
+        违规?") is muted as context, unless the next sentence says the case is real ("我们楼
+        有两户天天这样"): then it stands as said.
         """
         roles = self.roles
         sentences: list[Clauses] = []
@@ -267,6 +273,7 @@ class TriageEngine:
         sentence_mask = 0
         listed = 0  # clauses at the end of the sentence joined to the next one by a space
         all_clear, list_break = roles.all_clear, roles.list_break
+        asked: Clauses | None = None  # the last sentence, as said, when muted as a rules question
         for tokens, mask, stop in pieces:
             if tokens:
                 clause = _negate(tokens, mask, roles) if mask & roles.negation else (tokens, mask)
@@ -282,7 +289,12 @@ class TriageEngine:
             elif not stop & list_break:
                 listed = 0
             if stop & roles.sentence and sentence:
-                sentences.append(self.mute_context(sentence, sentence_mask))
+                if asked is not None and sentence_mask & roles.case_ref:
+                    sentences[-1] = asked  # round10: "…算不算违规?我们楼天天这样。"
+                closed = self.mute_context(sentence, sentence_mask)
+                muted = closed[1] != sentence_mask and sentence_mask & roles.rule_question
+                asked = (sentence, sentence_mask) if muted else None
+                sentences.append(closed)
                 sentence, sentence_mask, listed = [], 0, 0
         return sentences
 
@@ -342,7 +354,7 @@ class TriageEngine:
         """Return (severity, evidence tokens) when a trigger holds in the segment."""
         if not seg.mask & code.trigger_bits:
             return None  # not one word any trigger needs
-        if code.fixable and seg.historic and self.fixed_earlier(seg):
+        if code.fixable and seg.historic and self.fixed_earlier(seg, code.trigger_needs):
             return None
         trigger = _first_holding(code.triggers, seg, 0)
         if trigger is None:
@@ -354,12 +366,34 @@ class TriageEngine:
             wanted |= self.fraud_topic  # the type's words explain it too
         return level, [t for tokens, _ in seg.clauses for t in tokens if t[2] & wanted]
 
-    def fixed_earlier(self, seg: _Segment) -> bool:
-        """A historic segment's hazard is fixed or no longer seen ("上周…，今日复查已整改")."""
+    def fixed_earlier(self, seg: _Segment, needs: tuple[int, ...]) -> bool:
+        """A historic segment's hazard is fixed or no longer seen ("上周…，今日复查已整改").
+
+        round10: a "no"/"fine" clears the hazard only when said at or after the past word, and,
+        when the hazard was told first in a clause of its own with no past word, only in the
+        same clause as a past or re-check word ("…被锁，已于当天整改。今日复查：出口可正常开启"):
+        in "家中灭火器已过期，老人说昨天有人推销…，她没付" the past and the "no" belong to
+        another story.
+        """
         roles = self.roles
         if seg.mask & roles.recurrence:
             return False
-        return seg.fixed or bool(seg.mask & (roles.negator | roles.backward))
+        if seg.fixed:
+            return True
+        cleared = roles.negator | roles.backward
+        if not seg.mask & cleared:
+            return False
+        past = present = False
+        for _, mask in seg.clauses:
+            if mask & roles.historic:
+                if mask & cleared:
+                    return True  # the re-check and its verdict together ("今日复查畅通")
+                past = True
+            elif not past and any(mask & need == need for need in needs):
+                present = True  # the hazard told first, with no past word before it
+            elif past and not present and mask & cleared:
+                return True
+        return False
 
     def fraud_type(self, tokens: list[Token]) -> str | None:
         """Pick the fraud class with the most evidence; ties go to the one listed first."""

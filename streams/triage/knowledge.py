@@ -80,6 +80,8 @@ ENGINE_GROUPS = (
     "notice",
     "all_clear",
     "list_break",
+    "rule_question",
+    "case_ref",
 )
 _TOP_KEYS = {
     "version",
