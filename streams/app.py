@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import gc
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry, generate_latest
 
-from streams import consumer_tuning, faust_fixes
+from streams import consumer_tuning, faust_fixes, outbox
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
 from streams.settings import Settings, faust_env_overrides
 
-__all__ = ["app", "create_app", "metrics", "registry", "settings", "vault"]
+__all__ = ["app", "create_app", "metrics", "outputs", "registry", "settings", "vault"]
 
 faust_fixes.install()  # before the app exists: see streams/faust_fixes.py
+outbox.install()  # the producer's flush empties the outboxes first
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -64,6 +65,16 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
+class _Appended(NamedTuple):
+    """What Faust's table reads of a changelog send's result: ``.message.partition``."""
+
+    partition: int
+
+    @property
+    def message(self) -> _Appended:
+        return self
+
+
 def _table_class(settings: Settings) -> type[faust.Table[Any, Any]]:
     """Faust's table class, giving every table our store options and changelog configs.
 
@@ -81,6 +92,31 @@ def _table_class(settings: Settings) -> type[faust.Table[Any, Any]]:
             kw["options"] = {**options, **(kw.get("options") or {})}
             kw["extra_topic_configs"] = {**configs, **(kw.get("extra_topic_configs") or {})}
             super().__init__(app, **kw)
+
+        def send_changelog(
+            self,
+            partition: int | None,
+            key: Any,
+            value: Any,
+            key_serializer: Any = None,
+            value_serializer: Any = None,
+        ) -> Any:
+            """Faust's, through the outbox: one future per batch, not several per record."""
+            if partition is None or outputs.producer() is None:  # not started: Faust's way
+                return super().send_changelog(
+                    partition, key, value, key_serializer, value_serializer
+                )
+            topic = self.changelog_topic
+            key_bytes, _ = topic.prepare_key(key, key_serializer or self.key_serializer)
+            value_bytes, _ = topic.prepare_value(value, value_serializer or self.value_serializer)
+            outputs.append(
+                topic.get_topic_name(),
+                key_bytes,
+                value_bytes,
+                partition=partition,
+                delivered=self.data.set_persisted_offset,  # what RocksDB has from its changelog
+            )
+            return _Appended(partition)
 
     return GridTable
 
@@ -111,6 +147,9 @@ else:  # our metrics only, without a hook on every event
         # aiohttp refuses a charset inside content_type; the exposition format is UTF-8 anyway
         return self.bytes(generate_latest(registry), content_type=_EXPOSITION)
 
+
+# The hot path's outputs (accepted, findings, escalation candidates) and table changelogs.
+outputs = outbox.Outbox(lambda: app.producer._producer)  # type: ignore[attr-defined]
 
 _pii_key = settings.escalation.pii_key
 vault = PiiVault(None if _pii_key is None else _pii_key.get_secret_value())

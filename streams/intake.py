@@ -25,13 +25,12 @@ from aiokafka.partitioner import murmur2
 from schemas.dead_letter import DeadLetterV1
 from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
-from streams.app import app, metrics, settings, vault
+from streams.app import app, metrics, outputs, settings, vault
 from streams.counters import Tally, counter_keys
 from streams.errors import InvalidReport
 from streams.pii_vault import PiiVault
 from streams.reconcile import ReadBack, forward_headers
 from streams.topics import (
-    accepted_topic,
     rekey_topic,
     reports_topic,
     send_dead_letter,
@@ -339,7 +338,7 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> Finding
             headers = forward_headers(
                 source.topic, source.partition, source.offset, report.report_id
             )
-            await accepted_topic.send(key=report.grid_id.encode(), value=value, headers=headers)
+            await outputs.add(settings.topics.accepted, report.grid_id.encode(), value, headers)
             event = await triage(report, source)
             seen_reports[report.report_id] = [source.topic, source.partition, source.offset]
             if read_back.in_window(source.topic, source.partition, source.offset):

@@ -34,7 +34,7 @@ from schemas.escalation import (
     escalation_action_adapter,
 )
 from schemas.findings import FindingsEventV1
-from streams.app import app, metrics, settings
+from streams.app import app, metrics, outputs, settings
 from streams.escalation.campaigns import CampaignDecision, CampaignState, Sighting, observe
 from streams.escalation.commands import (
     ActionCommand,
@@ -164,9 +164,10 @@ def campaign_candidates(decision: CampaignDecision, state: CampaignState) -> lis
 
 async def send_candidate(cand: Candidate) -> None:
     """Put a candidate on the partition of its district."""
-    await commands_topic.send(
-        key=cand.district.encode(),
-        value=CandidateCommand(candidate=cand).model_dump_json().encode(),
+    await outputs.add(
+        settings.topics.escalation_commands,
+        cand.district.encode(),
+        CandidateCommand(candidate=cand).model_dump_json().encode(),
         partition=district_partition(cand.district, _PARTITIONS),
     )
 
@@ -223,7 +224,7 @@ async def route_findings(event: FindingsEventV1) -> None:
     for cand in candidates(event):
         await send_candidate(cand)
     for seen in sightings(event):
-        await indicators_topic.send(key=seen.digest.encode(), value=_sighting_json(seen))
+        await outputs.add(settings.topics.indicators, seen.digest.encode(), _sighting_json(seen))
 
 
 def _sighting_json(seen: Sighting) -> bytes:

@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 
 from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, IntakeSource
-from streams.app import app, metrics, settings
+from streams.app import app, metrics, outputs, settings
 from streams.escalation.agents import route_findings
 from streams.reconcile import ReadBack, forward_headers
-from streams.topics import findings_topic
 from streams.triage.events import classify, findings_event
 
 __all__ = ["classify", "findings_event", "findings_read_back", "triage"]
@@ -54,7 +53,7 @@ async def emit(event: FindingsEventV1, source: IntakeSource) -> None:
     """Send the findings event and count its findings by district, code and severity."""
     headers = forward_headers(source.topic, source.partition, source.offset, event.report_id)
     value = event.model_dump_json().encode()  # severity null stays: "no finding" is an answer
-    await findings_topic.send(key=event.grid_id.encode(), value=value, headers=headers)
+    await outputs.add(settings.topics.findings, event.grid_id.encode(), value, headers)
     metrics.reports_triaged.labels(event.severity or "none").inc()
     for finding in event.findings:
         metrics.findings.labels(event.district, finding.code, finding.severity).inc()

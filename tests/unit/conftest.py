@@ -21,3 +21,36 @@ def no_kafka_sends() -> Iterator[None]:
     """Faust's last step before its producer, made to refuse."""
     with patch.object(faust.Topic, "publish_message", _refuse):
         yield
+
+
+async def _add_through_topic_send(
+    self: object,
+    topic: str,
+    key: bytes | None,
+    value: bytes,
+    headers: Any = None,
+    partition: int | None = None,
+) -> None:
+    """``Outbox.add`` as the topic's ``send``: tests mock sends per topic, batching aside."""
+    from streams import topics  # noqa: PLC0415 - only for tests that import the app anyway
+
+    (target,) = [
+        t
+        for t in vars(topics).values()
+        if isinstance(t, faust.Topic) and tuple(t.topics) == (topic,)
+    ]
+    more = {} if headers is None else {"headers": headers}
+    more |= {} if partition is None else {"partition": partition}
+    await target.send(key=key, value=value, **more)
+
+
+@pytest.fixture(autouse=True)
+def outbox_as_topic_sends() -> Iterator[None]:
+    """The worker's batched outputs go through the (mocked) topic sends in unit tests.
+
+    ``tests/unit/streams/test_outbox.py`` tests the batching itself.
+    """
+    from streams.outbox import Outbox  # noqa: PLC0415
+
+    with patch.object(Outbox, "add", _add_through_topic_send):
+        yield
