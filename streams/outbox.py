@@ -16,6 +16,9 @@ partitions are revoked, and ``install`` makes that flush hand the open batches o
 an offset is never committed while the output of its message waits here. A batch that fails
 for good is raised from the next hand-over, so the commit that would step over it fails.
 Records of one partition leave in the order they were added.
+
+It uses two private parts of aiokafka 0.14 (``producer._partition``, the default partitioner
+as ``send`` applies it, and ``client._wait_on_metadata``): re-check them on an upgrade.
 """
 
 from __future__ import annotations
