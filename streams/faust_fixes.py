@@ -25,9 +25,9 @@ after the committed one, for compacted topics).
    report accepted twice). Fixed by always asking for ``acks=all`` with idempotence, which
    the broker enforces per producer id and partition sequence.
 4. ``CompositeLogger.log`` (mode-streaming, the logger of Faust's services) formats every
-   message before the logging module checks its level. ``Agent._slurp`` logs "yielded" at debug level for every
-   value an agent yields: at 1,000 reports/s that formatting (it walks the service tree) was
-   2.3 % of the worker's main thread. Fixed by checking the level first.
+   message before the logging module checks its level. ``Agent._slurp`` logs "yielded" at
+   debug level for every value an agent yields: at 1,000 reports/s that formatting (it walks
+   the service tree) was 2.3 % of the worker's main thread. Fixed by checking the level first.
 
 Installed for the Faust version they were copied from only; re-check them on an upgrade.
 """
