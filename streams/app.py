@@ -149,7 +149,10 @@ else:  # our metrics only, without a hook on every event
 
 
 # The hot path's outputs (accepted, findings, escalation candidates) and table changelogs.
-outputs = outbox.Outbox(lambda: app.producer._producer)  # type: ignore[attr-defined]
+outputs = outbox.Outbox(
+    lambda: app.producer._producer,  # type: ignore[attr-defined]
+    linger=settings.outbox_linger_ms / 1000,
+)
 
 _pii_key = settings.escalation.pii_key
 vault = PiiVault(None if _pii_key is None else _pii_key.get_secret_value())

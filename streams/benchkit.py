@@ -25,6 +25,7 @@ from streams.settings import KafkaSettings, Settings, TopicNames
 
 __all__ = [
     "BENCH_SECRET",
+    "TUNING",
     "ReceiverThread",
     "cpu_seconds",
     "create_compacted_topic",
@@ -89,6 +90,10 @@ class ReceiverThread:
         self._loop.run_forever()
 
 
+# Settings a bench passes on to its workers when set, to measure a tuning against the default.
+TUNING = ("GRID_FETCH_MIN_BYTES", "GRID_FETCH_MAX_WAIT_MS", "GRID_OUTBOX_LINGER_MS")
+
+
 def start_worker(
     settings: Settings,
     data_dir: Path,
@@ -102,7 +107,7 @@ def start_worker(
     ``module``: what runs the worker; ``streams.bench_peers.faust_core`` runs it without
     the escalation agents.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_") or k in TUNING}
     env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in settings.topics}
     env |= {
         "GRID_APP_ID": settings.app_id,
@@ -128,7 +133,7 @@ def start_peer(
 
     ``profile``: run it under cProfile, which writes there when the peer exits on SIGTERM.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_") or k in TUNING}
     log = log_path.open("ab")
     under = ["-m", "cProfile", "-o", str(profile)] if profile else []
     args = [sys.executable, *under, "-m", module, config_json]

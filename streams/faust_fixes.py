@@ -1,4 +1,4 @@
-"""Three fixes to faust-streaming 0.15.3 that lose or repeat messages in a failure.
+"""Fixes to faust-streaming 0.15.3: three lose or repeat messages in a failure, one costs CPU.
 
 Both were measured with the SIGKILL test (``tests/integration``, README "Known fault"): after
 a restart, some messages of a partition never reached the agent while later ones did, so the
@@ -24,8 +24,12 @@ after the committed one, for compacted topics).
    again by the producer's retry and written twice (the three-broker leader-kill test saw a
    report accepted twice). Fixed by always asking for ``acks=all`` with idempotence, which
    the broker enforces per producer id and partition sequence.
+4. ``CompositeLogger.log`` (mode-streaming, the logger of Faust's services) formats every
+   message before the logging module checks its level. ``Agent._slurp`` logs "yielded" at
+   debug level for every value an agent yields: at 1,000 reports/s that formatting (it walks
+   the service tree) was 2.3 % of the worker's main thread. Fixed by checking the level first.
 
-Installed for the Faust version they were copied from only; re-check both on an upgrade.
+Installed for the Faust version they were copied from only; re-check them on an upgrade.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from faust.tables.recovery import Recovery
 from faust.transport.consumer import RecordMap
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
 from faust.types import TP
+from mode.utils.logging import CompositeLogger
 
 __all__ = [
     "FIXED_VERSION",
@@ -54,6 +59,7 @@ FIXED_VERSION = "0.15.3"
 log = logging.getLogger(__name__)
 
 _fetch_records = AIOKafkaConsumerThread._fetch_records
+_composite_log = CompositeLogger.log
 
 
 async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
@@ -120,6 +126,14 @@ def idempotent_producer_settings(self: Producer) -> dict[str, Any]:
     return {"acks": "all", "enable_idempotence": True}
 
 
+def log_if_enabled(
+    self: CompositeLogger, severity: int, message: str, *args: Any, **kwargs: Any
+) -> None:
+    """The ``CompositeLogger.log`` of mode, formatting only a message that will be logged."""
+    if self.logger.isEnabledFor(severity):
+        _composite_log(self, severity, message, *args, **kwargs)
+
+
 def install(version: str = faust.__version__) -> bool:
     """Install the fixes if ``version`` is the one they were copied from."""
     if version != FIXED_VERSION:
@@ -128,4 +142,5 @@ def install(version: str = faust.__version__) -> bool:
     Recovery.on_recovery_completed = on_recovery_completed  # type: ignore[method-assign]
     AIOKafkaConsumerThread._fetch_records = fetch_active_records  # type: ignore[method-assign]
     Producer._settings_extra = idempotent_producer_settings  # type: ignore[method-assign]
+    CompositeLogger.log = log_if_enabled  # type: ignore[method-assign]
     return True

@@ -51,7 +51,6 @@ from streams.topics import (
     alerts_dlq_topic,
     commands_topic,
     dead_letter_failed,
-    escalations_topic,
     indicators_topic,
 )
 
@@ -311,8 +310,8 @@ async def escalate(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 
 async def publish(event: EscalationEventV1) -> None:
     """One lifecycle event to ``alerts.escalations``, keyed by escalation: a timeline in order."""
-    await escalations_topic.send(
-        key=event.escalation_id.encode(), value=event.model_dump_json().encode()
+    await outputs.add(
+        settings.topics.escalations, event.escalation_id.encode(), event.model_dump_json().encode()
     )
     level = "none" if event.level is None else str(event.level)
     metrics.escalation_events.labels(event.type, event.code, level).inc()

@@ -1,5 +1,7 @@
-"""The Faust 0.15.3 fixes: seek before resuming, never fetch every partition, idempotent sends."""
+"""The Faust 0.15.3 fixes: seek before resuming, never fetch every partition, idempotent sends,
+log lines formatted only when logged."""
 
+import logging
 from types import SimpleNamespace
 from typing import cast
 from unittest import mock
@@ -7,6 +9,7 @@ from unittest import mock
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
 from faust.types import TP
+from mode.utils.logging import CompositeLogger
 
 import streams.app  # installs the fixes
 from streams import faust_fixes
@@ -43,6 +46,7 @@ def test_installed_on_the_faust_version_they_were_copied_from_only():
     assert Recovery.on_recovery_completed is faust_fixes.on_recovery_completed
     assert AIOKafkaConsumerThread._fetch_records is faust_fixes.fetch_active_records
     assert Producer._settings_extra is faust_fixes.idempotent_producer_settings
+    assert CompositeLogger.log is faust_fixes.log_if_enabled
     assert faust_fixes.install("0.15.4") is False
 
 
@@ -94,3 +98,17 @@ async def test_the_worker_producer_is_idempotent_outside_transactions(tmp_path):
     # aiokafka keeps a transaction manager, which numbers each batch, only when idempotent.
     assert producer._txn_manager is not None
     await producer.stop()
+
+
+def test_a_message_below_the_level_is_not_formatted():
+    formatter = mock.Mock(return_value="formatted")
+    logger = logging.getLogger("gridwatch.test.composite")
+    logger.setLevel(logging.INFO)
+    composite = CompositeLogger(logger, formatter=formatter)
+    with mock.patch.object(logger, "log") as log:
+        composite.log(logging.DEBUG, "%r yielded: %r", "agent", "value")
+        formatter.assert_not_called()
+        log.assert_not_called()
+        composite.log(logging.WARNING, "%r yielded: %r", "agent", "value")
+    formatter.assert_called_once()
+    assert log.call_args.args[:2] == (logging.WARNING, "formatted")
