@@ -137,6 +137,7 @@ class _Roles:
     list_break: int  # the space between a list's items
     rule_question: int  # "算不算违规?": a question about the rules, muted as context
     case_ref: int  # "我们楼天天这样": the case asked about is real, said in the next sentence
+    plan: int  # "我想在店门口摆几张桌子": the reporter's own plan, asked about, not yet done
 
     @classmethod
     def of(cls, bits: dict[str, int]) -> _Roles:
@@ -181,6 +182,7 @@ class _Roles:
             list_break=bits["list_break"],
             rule_question=bits["rule_question"],
             case_ref=bits["case_ref"],
+            plan=bits["plan"],
         )
 
 
@@ -303,12 +305,17 @@ class TriageEngine:
 
         A notice read out ("看到物业贴了通知，说…") is muted even though "看到" says something
         was seen: what was seen is the notice, unless the sentence says the hazard is still there.
+        round13: a rules question about the reporter's own plan ("我想在店门口摆几张桌子，这样
+        算不算占用消防通道?") is muted too: its "这样算不算" points back at the plan, not at a case
+        seen.
         """
         roles = self.roles
         if mask & roles.notice:
             if not mask & roles.recurrence:
                 return [_mute(c, roles.role) for c in clauses], mask & roles.role
         elif mask & roles.context and not mask & roles.found:
+            return [_mute(c, roles.role) for c in clauses], mask & roles.role
+        elif mask & roles.plan and mask & roles.rule_question:
             return [_mute(c, roles.role) for c in clauses], mask & roles.role
         return clauses, mask
 

@@ -82,6 +82,7 @@ ENGINE_GROUPS = (
     "list_break",
     "rule_question",
     "case_ref",
+    "plan",
 )
 _TOP_KEYS = {
     "version",
