@@ -352,7 +352,15 @@ def test_two_workers_share_the_districts_and_either_one_takes_an_ack(
 
     for esc_id in police_ids():
         wait_for(functools.partial(acknowledged, esc_id), 30)
-    # The command center's list: the whole city from either worker, fraud first.
+
+    # The command center's list: the whole city from either worker, fraud first. It is built
+    # from the lifecycle events, one produce-fetch hop behind the escalator's own state.
+    def board_shows_the_acks() -> bool:
+        board = http(second, "GET", "/escalations")[1]
+        mine = [e for e in board["escalations"] if e["escalation_id"] in police_ids()]
+        return len(mine) == 10 and all(e["acknowledged"] for e in mine)
+
+    wait_for(board_shows_the_acks, 30)
     status, board = http(second, "GET", "/escalations")
     assert (status, board["complete"]) == (200, True)
     mine = [e for e in board["escalations"] if e["escalation_id"] in police_ids()]
