@@ -94,6 +94,11 @@ class ReceiverThread:
 TUNING = ("GRID_FETCH_MIN_BYTES", "GRID_FETCH_MAX_WAIT_MS", "GRID_OUTBOX_LINGER_MS")
 
 
+def _inherited_env() -> dict[str, str]:
+    """This process's environment without its ``GRID_`` settings, bar the ``TUNING`` ones."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("GRID_") or k in TUNING}
+
+
 def start_worker(
     settings: Settings,
     data_dir: Path,
@@ -107,7 +112,7 @@ def start_worker(
     ``module``: what runs the worker; ``streams.bench_peers.faust_core`` runs it without
     the escalation agents.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_") or k in TUNING}
+    env = _inherited_env()
     env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in settings.topics}
     env |= {
         "GRID_APP_ID": settings.app_id,
@@ -133,7 +138,7 @@ def start_peer(
 
     ``profile``: run it under cProfile, which writes there when the peer exits on SIGTERM.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_") or k in TUNING}
+    env = _inherited_env()
     log = log_path.open("ab")
     under = ["-m", "cProfile", "-o", str(profile)] if profile else []
     args = [sys.executable, *under, "-m", module, config_json]

@@ -305,17 +305,16 @@ class TriageEngine:
 
         A notice read out ("看到物业贴了通知，说…") is muted even though "看到" says something
         was seen: what was seen is the notice, unless the sentence says the hazard is still there.
-        round13: a rules question about the reporter's own plan ("我想在店门口摆几张桌子，这样
-        算不算占用消防通道?") is muted too: its "这样算不算" points back at the plan, not at a case
-        seen.
+        A rules question about the reporter's own plan ("我想在店门口摆几张桌子，这样算不算占用
+        消防通道?") is muted too: its "这样算不算" points back at the plan, not at a case seen.
         """
         roles = self.roles
         if mask & roles.notice:
-            if not mask & roles.recurrence:
-                return [_mute(c, roles.role) for c in clauses], mask & roles.role
-        elif mask & roles.context and not mask & roles.found:
-            return [_mute(c, roles.role) for c in clauses], mask & roles.role
-        elif mask & roles.plan and mask & roles.rule_question:
+            muted = not mask & roles.recurrence
+        else:
+            publicity = mask & roles.context and not mask & roles.found
+            muted = bool(publicity or (mask & roles.plan and mask & roles.rule_question))
+        if muted:
             return [_mute(c, roles.role) for c in clauses], mask & roles.role
         return clauses, mask
 
