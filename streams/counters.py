@@ -50,6 +50,9 @@ GRAINS: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
 RETENTION_S: dict[str, float] = {"minute": 2 * 3600, "hour": 48 * 3600, "day": 400 * 86400}
 # Counts lost in a crash are read again from the topic: flushing more often buys nothing.
 FLUSH_EVERY_S = 1.0
+# Finding expired buckets scans the partition's keys (a RocksDB iteration): once a minute is
+# enough, since readers pick their window by time; a bucket may outlive its retention by that.
+EXPIRE_EVERY_S = 60.0
 
 Part = int | str  # what one flushed-through offset covers (see the module docstring)
 
@@ -79,6 +82,7 @@ class Tally:
     pending: dict[Part, dict[str, Counter[str]]] = field(default_factory=dict)
     through: dict[Part, int] = field(default_factory=dict)  # part -> last offset counted
     last_flush: dict[Part, float] = field(default_factory=dict)
+    next_expiry: dict[Part, float] = field(default_factory=dict)
 
     def flushed_through(self, partition: Part) -> int:
         """The last offset whose counts are in the table (-1: none)."""
@@ -127,17 +131,24 @@ class Tally:
         stay in its own changelog partition (whoever owns it next recovers them). Parts
         ``r3`` and ``k3`` both live in changelog partition 3: Faust's assignor co-partitions
         topics of equal partition count, so partition 3 of both goes to one worker.
+
+        A bucket already past its retention (old reports replayed) is not written at all: it
+        would only be deleted again.
         """
         buckets = self.pending.pop(partition, None)
         if not buckets:
             return
         for key, counts in buckets.items():
+            if _expired(key, now):
+                continue
             stored = self.table.get(key)
             total = Counter(stored if isinstance(stored, dict) else {})
             total.update(counts)
             self.table[key] = dict(total)
         self.table[f"{partition}|flushed"] = self.through[partition]
-        self._expire(partition, now)
+        if now >= self.next_expiry.get(partition, 0.0):
+            self._expire(partition, now)
+            self.next_expiry[partition] = now + EXPIRE_EVERY_S
 
     def counts(self, partitions: Iterable[Part], grain: str) -> dict[str, dict[str, int]]:
         """Bucket start → counts for the partitions, flushed and pending together."""
@@ -159,6 +170,7 @@ class Tally:
             self.pending.pop(partition, None)
             self.through.pop(partition, None)
             self.last_flush.pop(partition, None)
+            self.next_expiry.pop(partition, None)
 
     def _expire(self, partition: Part, now: float) -> None:
         prefix = f"{partition}|"
@@ -167,10 +179,16 @@ class Tally:
             for key in list(self.table.keys())
             if key.startswith(prefix)
             and key.count("|") == 2  # noqa: PLR2004 - {partition}|{grain}|{bucket}
-            and float(key.rsplit("|", 1)[1]) < now - RETENTION_S[key.split("|")[1]]
+            and _expired(key, now)
         ]
         for key in old:
             self.table.pop(key, None)
+
+
+def _expired(key: str, now: float) -> bool:
+    """Whether a ``{part}|{grain}|{bucket}`` key is past its grain's retention at ``now``."""
+    _, grain, bucket = key.split("|")
+    return float(bucket) < now - RETENTION_S[grain]
 
 
 def split_outcomes(

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from time import perf_counter
 
 import faust
-from aiokafka.partitioner import murmur2
 
 from schemas.dead_letter import DeadLetterV1
 from schemas.findings import FindingsEventV1
@@ -28,6 +27,7 @@ from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
 from streams.app import app, metrics, outputs, settings, vault
 from streams.counters import Tally, counter_keys
 from streams.errors import InvalidReport
+from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
 from streams.reconcile import ReadBack, forward_headers
 from streams.topics import (
@@ -99,7 +99,7 @@ def owns_report_id(
 ) -> bool:
     """Whether this message sits where the default partitioner puts its report_id."""
     rid = report.report_id.encode("ascii")
-    return key == rid and (murmur2(rid) & 0x7FFFFFFF) % partitions == partition
+    return key == rid and partition_of(rid, partitions) == partition
 
 
 def route(

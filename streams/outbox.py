@@ -17,8 +17,9 @@ an offset is never committed while the output of its message waits here. A batch
 for good is raised from the next hand-over, so the commit that would step over it fails.
 Records of one partition leave in the order they were added.
 
-It uses two private parts of aiokafka 0.14 (``producer._partition``, the default partitioner
-as ``send`` applies it, and ``client._wait_on_metadata``): re-check them on an upgrade.
+It uses three private parts of aiokafka 0.14 (``producer._partition``, the default partitioner
+as ``send`` applies it, ``producer._metadata`` for a topic's partitions, and
+``client._wait_on_metadata``): re-check them on an upgrade.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from typing import Any
 
 from faust.transport.drivers.aiokafka import Producer
 from faust.types import TP
+
+from streams.partitioning import remembered_partition_of
 
 __all__ = ["Delivered", "Outbox", "install"]
 
@@ -101,7 +104,11 @@ class Outbox:
         if topic not in self._known_topics:  # the partition count comes from the metadata
             await producer.client._wait_on_metadata(topic)
             self._known_topics.add(topic)
-        chosen = producer._partition(topic, partition, None, None, key, value)
+        if partition is None and key is not None:  # the default partitioner, cheaper
+            count = len(producer._metadata.partitions_for_topic(topic))
+            chosen = remembered_partition_of(key, count)
+        else:
+            chosen = producer._partition(topic, partition, None, None, key, value)
         self.append(topic, key, value, partition=chosen, headers=headers)
 
     def append(

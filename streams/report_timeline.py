@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka.partitioner import murmur2
 from faust import web
 from faust.types import TP
 from kafka import KafkaConsumer, TopicPartition
@@ -30,6 +29,7 @@ from streams.command_center import ask_peers
 from streams.escalation.agents import escalator, escalator_table
 from streams.escalation.web import authorized
 from streams.intake import seen_reports
+from streams.partitioning import partition_of
 from streams.reconcile import REPORT_ID_HEADER
 from streams.settings import KafkaSettings, kafka_client_options
 
@@ -60,7 +60,7 @@ class LogRecord:
 
 def report_partition(report_id: str, partitions: int) -> int:
     """The partition intake keeps ``report_id`` on (and its seen-table entry with it)."""
-    return int(murmur2(report_id.encode()) & 0x7FFFFFFF) % partitions
+    return partition_of(report_id.encode(), partitions)
 
 
 def _consumer(kafka: KafkaSettings) -> KafkaConsumer:
@@ -196,7 +196,7 @@ def _lookup_log(seen: list[Any]) -> tuple[LogRecord | None, LogRecord | None, Lo
     if source is None:
         return None, None, None
     grid = str(source.value.get("grid_id", ""))
-    by_grid = (murmur2(grid.encode()) & 0x7FFFFFFF) % kafka.partitions
+    by_grid = partition_of(grid.encode(), kafka.partitions)
     report_id = str(source.value.get("report_id", ""))
     since = source.timestamp_ms - 1
     accepted = find_by_report_id(kafka, topics.accepted, by_grid, since, report_id)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
-from aiokafka.partitioner import murmur2
 
 from schemas.grid_report import IntakeSource
 from streams.errors import InvalidReport
+from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
 from streams.reconcile import forward_headers
 from streams.triage.events import classify, findings_event
@@ -83,11 +83,6 @@ class Rejected:
 
 
 Outcome = Accepted | Duplicate | Rejected
-
-
-def partition_of(key: bytes, partitions: int) -> int:
-    """Where Kafka's default partitioner (murmur2) puts ``key``."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def process(

@@ -3,7 +3,10 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from streams.escalation import indicators as _indicators
 from streams.escalation.indicators import (
     Indicator,
     extract_indicators,
@@ -282,3 +285,26 @@ def test_masking_every_extracted_number_hides_its_middle():
     for indicator in found:
         digits = re.sub(r"[^0-9]", "", indicator.value)
         assert digits[4:-4] not in re.sub(r"[^0-9]", "", masked(indicator))
+
+
+_PIECES = st.sampled_from(
+    ["网格员", "楼道", "骗子", "电话", "转账", "，", "。", " ", "-", "+86", "0574", "138", "1234",
+     "5678", "400", "6222", "0", "7", "．", "１", "３", "⑩", "ｗｗｗ", "www", ".", "/", ":", "http",
+     "evil", "top", "com", "x", "Ｘ", "²", "㎞", "e\u0301", "\u2488"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=14).map("".join))
+def test_the_quick_check_never_loses_an_indicator(text):
+    """The cheap pre-check only skips texts where the full extraction finds nothing."""
+    full = _indicators._full_extraction(text)
+    assert extract_indicators(text) == full
+    if full:
+        assert _indicators._may_hold_one(text)
+
+
+def test_routine_reports_skip_the_full_extraction():
+    assert not _indicators._may_hold_one("3号楼2单元楼道里有电瓶车在充电，已劝离，共2辆")
+    assert _indicators._may_hold_one("加他微信，号码１３８１２３４５６７８")  # full-width digits
+    assert _indicators._may_hold_one("点开evil.top")

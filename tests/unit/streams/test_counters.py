@@ -128,6 +128,48 @@ def test_minute_buckets_older_than_two_hours_are_dropped_at_flush():
     assert any("|hour|" in key for key in table), "hours are kept 48 h"
 
 
+class _Recording(dict[str, object]):
+    """A table that records its writes and counts how often its keys are listed (a full
+    scan in RocksDB)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scans = 0
+        self.written: list[str] = []
+
+    def __setitem__(self, key: str, value: object) -> None:
+        self.written.append(key)
+        super().__setitem__(key, value)
+
+    def keys(self):
+        self.scans += 1
+        return super().keys()
+
+
+def test_a_replayed_report_older_than_a_grains_retention_writes_no_bucket_of_it():
+    old = event(0, random.Random(5)).model_copy(update={"reported_at": T0 - timedelta(days=3)})
+    table = _Recording()
+    tally = Tally(table)
+    add(tally, 0, 0, old)
+    tally.flush(0, NOW)
+    grains = {key.split("|")[1] for key in table.written if key.count("|") == 2}
+    assert grains == {"day"}, "minute (2 h) and hour (48 h) buckets 3 days old are not written"
+    assert tally.counts([0], "day") == truth([old], "day")
+
+
+def test_expired_buckets_are_looked_for_at_most_once_a_minute_per_partition():
+    rng = random.Random(5)
+    table = _Recording()
+    tally = Tally(table)
+    for n, at in enumerate([NOW, NOW + 1, NOW + 30, NOW + 59, NOW + 61]):
+        add(tally, 0, n, event(n, rng))
+        tally.flush(0, at)
+    assert table.scans == 2  # at NOW and NOW + 61
+    add(tally, 1, 0, event(9, rng))
+    tally.flush(1, NOW + 62)
+    assert table.scans == 3, "another partition keeps its own minute"
+
+
 def test_a_day_starts_at_midnight_in_ningbo():
     cst = datetime(2025, 11, 3, 0, 0, tzinfo=UTC) - timedelta(hours=8)  # 00:00 +08:00
     assert bucket_of("day", cst.timestamp()) == cst.timestamp()

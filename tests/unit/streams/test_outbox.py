@@ -9,6 +9,7 @@ from typing import Any
 from unittest.mock import AsyncMock, patch
 
 import pytest
+from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.default_records import DefaultRecordBatch
 from faust.transport.drivers.aiokafka import Producer
@@ -22,8 +23,9 @@ from streams.outbox import Outbox
 class FakeProducer:
     """The part of ``AIOKafkaProducer`` the outbox uses; each batch's delivery is ours to settle."""
 
-    def __init__(self, batch_size: int = 16384) -> None:
+    def __init__(self, batch_size: int = 16384, partitions: int = 1) -> None:
         self.batch_size = batch_size
+        self._metadata = SimpleNamespace(partitions_for_topic=lambda _: set(range(partitions)))
         self.sent: list[tuple[str, int, list[tuple[bytes | None, bytes | None, list[Any]]]]] = []
         self.deliveries: list[asyncio.Future[Any]] = []
         self.client = SimpleNamespace(_wait_on_metadata=AsyncMock())
@@ -74,6 +76,18 @@ async def test_records_of_a_partition_leave_together_in_order_after_the_linger(f
     ]
     assert fake.sent[0][2][0][2] == [("h", b"1")]
     assert box.pending == 0
+
+
+async def test_a_keyed_record_goes_where_kafkas_default_partitioner_puts_its_key():
+    fake = FakeProducer(partitions=12)
+    box = an_outbox(fake, linger=0.001)
+    keys = [f"330206-MS-{n}".encode() for n in range(40)]
+    for key in keys:
+        await box.add("grid.findings", key, key)
+    await box.hand_over()
+    placed = {value: partition for _, partition, values in fake.values() for value in values}
+    assert placed == {key: (aiokafka_murmur2(key) & 0x7FFFFFFF) % 12 for key in keys}
+    assert len(set(placed.values())) > 6  # spread, not all on one partition
 
 
 async def test_a_full_batch_leaves_at_once_and_before_the_next_one(fake):
