@@ -389,15 +389,18 @@ class TriageEngine:
         cleared = roles.negator | roles.backward
         if not seg.mask & cleared:
             return False
-        past = present = False
+        past = present = repaired = False
         for _, mask in seg.clauses:
             if mask & roles.historic:
                 if mask & cleared:
                     return True  # the re-check and its verdict together ("今日复查畅通")
                 past = True
+                # round14: a repair told as past in a clause of its own ("…滴水的消火栓，物业上周
+                # 换了阀门"): a later "fine" clears the hazard even when it was told first
+                repaired = repaired or _past_repair(mask, needs, roles)
             elif not past and any(mask & need == need for need in needs):
                 present = True  # the hazard told first, with no past word before it
-            elif past and not present and mask & cleared:
+            elif past and (repaired or not present) and mask & cleared:
                 return True
         return False
 
@@ -578,6 +581,17 @@ def _next_to(equipment: Token, word: Token, gap: int, roles: _Roles) -> bool:
     if not equipment[2] & roles.equipment:
         return False
     return max(equipment[0] - word[1], word[0] - equipment[1]) <= gap
+
+
+def _past_repair(mask: int, needs: tuple[int, ...], roles: _Roles) -> bool:
+    """A past clause that reports a repair and no hazard of its own ("上周换了阀门").
+
+    Not an order ("上周已报修") nor a repair that failed; "去年更换的灭火器过期了" holds the hazard
+    itself, so it is no repair of it.
+    """
+    if not mask & roles.fix_verb or mask & (roles.order | roles.unfixed):
+        return False
+    return not any(mask & need == need for need in needs)
 
 
 def _fault(tokens: list[Token], roles: _Roles) -> bool:
