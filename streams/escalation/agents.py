@@ -314,4 +314,4 @@ async def publish(event: EscalationEventV1) -> None:
         settings.topics.escalations, event.escalation_id.encode(), event.model_dump_json().encode()
     )
     level = "none" if event.level is None else str(event.level)
-    metrics.escalation_events.labels(event.type, event.code, level).inc()
+    metrics.labelled(metrics.escalation_events, event.type, event.code, level).inc()

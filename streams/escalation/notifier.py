@@ -110,7 +110,7 @@ class Notifier:
     ) -> None:
         key = delivery_id(event, name)
         if key in self.delivered:
-            metrics.notifications.labels(name, "skipped_repeat").inc()
+            metrics.labelled(metrics.notifications, name, "skipped_repeat").inc()
             return
         target, hook = self.policy.targets.get(name), webhook_for(name, self.config)
         if target is None or hook is None:
@@ -120,10 +120,10 @@ class Notifier:
             outcome = await deliver(session, hook.url, hook.secret, body, key, self.retry)
         if outcome.delivered:
             self.delivered[key] = time.time()
-            metrics.notifications.labels(name, "delivered").inc()
+            metrics.labelled(metrics.notifications, name, "delivered").inc()
             metrics.notification_seconds.observe(time.time() - event.at.timestamp())
             return
-        metrics.notifications.labels(name, "failed").inc()
+        metrics.labelled(metrics.notifications, name, "failed").inc()
         await _dead_letter(event, name, key, outcome, message)
 
 

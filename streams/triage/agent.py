@@ -54,6 +54,6 @@ async def emit(event: FindingsEventV1, source: IntakeSource) -> None:
     headers = forward_headers(source.topic, source.partition, source.offset, event.report_id)
     value = event.model_dump_json().encode()  # severity null stays: "no finding" is an answer
     await outputs.add(settings.topics.findings, event.grid_id.encode(), value, headers)
-    metrics.reports_triaged.labels(event.severity or "none").inc()
+    metrics.labelled(metrics.reports_triaged, event.severity or "none").inc()
     for finding in event.findings:
-        metrics.findings.labels(event.district, finding.code, finding.severity).inc()
+        metrics.labelled(metrics.findings, event.district, finding.code, finding.severity).inc()
