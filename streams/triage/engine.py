@@ -138,6 +138,7 @@ class _Roles:
     rule_question: int  # "算不算违规?": a question about the rules, muted as context
     case_ref: int  # "我们楼天天这样": the case asked about is real, said in the next sentence
     plan: int  # "我想在店门口摆几张桌子": the reporter's own plan, asked about, not yet done
+    live: int  # "对方现在还在电话里": happening now, which no notice or publicity tells
 
     @classmethod
     def of(cls, bits: dict[str, int]) -> _Roles:
@@ -183,6 +184,7 @@ class _Roles:
             rule_question=bits["rule_question"],
             case_ref=bits["case_ref"],
             plan=bits["plan"],
+            live=bits["live"],
         )
 
 
@@ -307,10 +309,21 @@ class TriageEngine:
         was seen: what was seen is the notice, unless the sentence says the hazard is still there.
         A rules question about the reporter's own plan ("我想在店门口摆几张桌子，这样算不算占用
         消防通道?") is muted too: its "这样算不算" points back at the plan, not at a case seen.
+
+        round16: neither mutes a sentence that tells something happening now ("96110预警说周阿姨
+        正在和冒充公安局的人通话", "宣传摆摊时…对方现在还在电话里"): a warning or a stall that
+        led to a live case reports it. A notice handed out after a case seen or fixed ("楼道有一辆
+        电瓶车在充电…当场拔了插头…发了提醒卡") mutes only itself, not the case told before it.
         """
         roles = self.roles
+        if mask & roles.live:
+            return clauses, mask
         if mask & roles.notice:
             muted = not mask & roles.recurrence
+            if muted and (before := _before_notice(clauses, roles)):
+                kept = clauses[:before]
+                rest = [_mute(c, roles.role) for c in clauses[before:]]
+                return kept + rest, _mask_of(kept) | (mask & roles.role)
         else:
             publicity = mask & roles.context and not mask & roles.found
             muted = bool(publicity or (mask & roles.plan and mask & roles.rule_question))
@@ -509,6 +522,20 @@ def _negate(tokens: list[Token], mask: int, roles: _Roles) -> Clause:
             forward = True
         out.append((start, end, bits))
     return out, _mask(out)
+
+
+def _before_notice(clauses: list[Clause], roles: _Roles) -> int:
+    """How many clauses before the first notice tell a case seen or fixed (0: none).
+
+    round16: "…当场拔了插头推到充电棚去充，…发了提醒卡": the card is the response to the case
+    before it. A warning's own content comes after it or with it ("温馨提示：…", "…骗子很多"),
+    and a case merely told before a warning ("最近有人冒充客服，骗子很多") has no "found" or fix.
+    """
+    for i, (_, mask) in enumerate(clauses):
+        if mask & roles.notice:
+            seen = _mask_of(clauses[:i])
+            return i if seen & (roles.found | roles.fixing) else 0
+    return 0
 
 
 def _mute(clause: Clause, keep: int) -> Clause:

@@ -83,6 +83,7 @@ ENGINE_GROUPS = (
     "rule_question",
     "case_ref",
     "plan",
+    "live",  # round16: a case happening now, which a notice or publicity does not mute
 )
 _TOP_KEYS = {
     "version",
