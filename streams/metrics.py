@@ -58,7 +58,6 @@ class GridMetrics:
     _children: dict[tuple[int, tuple[str, ...]], Any] = field(
         default_factory=dict, repr=False, compare=False
     )
-    _per_agent: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def labelled(self, metric: _Metric, *values: str) -> _Metric:
         """``metric.labels(*values)``, remembered (label values are few, by design).
@@ -73,12 +72,8 @@ class GridMetrics:
 
     def processed(self, agent: str, started: float) -> None:
         """Count one event an agent handled and how long it took (from ``perf_counter``)."""
-        children = self._per_agent.get(agent)
-        if children is None:
-            children = (self.events_processed.labels(agent), self.processing_seconds.labels(agent))
-            self._per_agent[agent] = children
-        children[0].inc()
-        children[1].observe(time.perf_counter() - started)
+        self.labelled(self.events_processed, agent).inc()
+        self.labelled(self.processing_seconds, agent).observe(time.perf_counter() - started)
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> GridMetrics:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aiokafka.partitioner import murmur2
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas.escalation import EscalationActionV1
 from schemas.grid_report import DISTRICTS
 from streams.escalation.lifecycle import Candidate
+from streams.partitioning import partition_of
 
 __all__ = [
     "ActionCommand",
@@ -58,7 +58,7 @@ command_adapter: TypeAdapter[CandidateCommand | ActionCommand | TickCommand] = T
 
 def district_partition(district: str, partitions: int) -> int:
     """The partition of a district's commands (Kafka's default partitioner on its name)."""
-    return int((murmur2(district.encode()) & 0x7FFFFFFF) % partitions)
+    return partition_of(district.encode(), partitions)
 
 
 def districts_of_partition(partition: int, partitions: int) -> list[str]:
