@@ -25,7 +25,7 @@ from schemas.grid_report import IntakeSource
 from streams.app import app, metrics, settings
 from streams.counters import GRAINS, merge, split_outcomes
 from streams.escalation.agents import dead_letter
-from streams.escalation.overview import apply_event, overview
+from streams.escalation.overview import Board, apply_event
 from streams.escalation.web import authorized
 from streams.intake import counter_part, intake_tally, replayed_counter_groups, seen_reports
 from streams.settings import KafkaSettings
@@ -39,6 +39,8 @@ __all__ = [
     "open_escalations",
     "sort_open",
     "LagReader",
+    "board_gauges",
+    "recount_gauges",
     "escalation_board",
     "local_counts",
     "publish_gauges",
@@ -53,6 +55,14 @@ escalation_board = app.Table(
     default=None,
     schema=faust.Schema(key_serializer="json", value_serializer="json"),
 )
+# The gauges of the board, changed with it by the agent below (a tick does not walk the board).
+board_gauges = Board()
+
+
+@escalation_board.on_recover
+async def recount_gauges() -> None:
+    """Count the gauges afresh once a rebalance restored the board (restores skip the agent)."""
+    board_gauges.recount(escalation_board.items())
 
 
 @app.agent(escalations_topic)
@@ -63,28 +73,29 @@ async def watch_escalations(stream: faust.StreamT[bytes]) -> AsyncIterator[None]
         try:
             escalation = escalation_event_adapter.validate_json(event.value)
             key = escalation.escalation_id
-            entry = apply_event(escalation_board.get(key), escalation, event.message.partition)
+            before = escalation_board.get(key)
+            entry = apply_event(before, escalation, event.message.partition)
             if entry is None:
                 escalation_board.pop(key, None)
             else:
                 escalation_board[key] = entry
+            board_gauges.change(key, before, entry)
         except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
             await dead_letter("internal_error", repr(exc), event.message, event.value)
         metrics.processed("watch_escalations", started)
         yield None
 
 
-def _owned_entries() -> Iterable[dict[str, object]]:
-    owned = {
+def _owned_partitions() -> set[int]:
+    return {
         tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.escalations
     }
-    return (e for e in escalation_board.values() if e.get("partition") in owned)
 
 
 @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
 async def publish_gauges() -> None:
     """Turn this worker's share of the board into gauges."""
-    view = overview(_owned_entries(), time.time())
+    view = board_gauges.overview(_owned_partitions(), time.time())
     metrics.escalations_open.clear()
     for (code, level), count in view.open_by_code_level.items():
         metrics.escalations_open.labels(code, str(level)).set(count)
@@ -301,9 +312,7 @@ _FRAUD_CODES = ("TELECOM_FRAUD", "FRAUD_CAMPAIGN")
 
 def open_escalations(now: float) -> list[dict[str, Any]]:
     """This worker's unresolved escalations: fraud first, then the oldest."""
-    owned = {
-        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.escalations
-    }
+    owned = _owned_partitions()
     found = [
         {
             "escalation_id": esc_id,

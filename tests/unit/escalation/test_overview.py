@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from schemas.escalation import EscalationEventV1
-from streams.escalation.overview import apply_event, overview
+from streams.escalation.overview import Board, apply_event, overview
 
 T0 = 1_764_000_000.0
 
@@ -91,3 +94,75 @@ def test_the_open_list_puts_fraud_first_then_unacknowledged_then_oldest():
     ]
     order = [r["escalation_id"] for r in sort_open(rows)]
     assert order == ["campaign", "fraud-new", "fraud-acked", "fire-old"]
+
+
+# -- Board: the same figures as ``overview``, kept up to date entry by entry
+
+_KINDS = ("opened", "notified", "escalated", "acknowledged", "expired", "resolved")
+_CODES = ("TELECOM_FRAUD", "BLOCKED_EXIT")
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[tuple[str, int, EscalationEventV1]]:
+    """Lifecycle events of a few escalations on a few partitions, interleaved at random."""
+    steps = draw(st.lists(st.tuples(st.integers(0, 7), st.sampled_from(_KINDS)), max_size=60))
+    events = []
+    for n, (esc, kind) in enumerate(steps):
+        level = draw(st.none() | st.integers(0, 3))
+        at = T0 + draw(st.integers(0, 600)) + n
+        code = _CODES[esc % 2]
+        events.append((f"esc-{esc}", esc % 3, event(kind, at, level, code=code, esc=f"esc-{esc}")))
+    return events
+
+
+@given(histories(), st.integers(0, 2000), st.sets(st.integers(0, 2)))
+def test_the_board_agrees_with_counting_every_entry(history, later, owned):
+    board, gauges = dict[str, dict[str, object]](), Board()
+    for esc_id, partition, e in history:
+        before = board.get(esc_id)
+        after = apply_event(before, e, partition)
+        if after is None:
+            board.pop(esc_id, None)
+        else:
+            board[esc_id] = after
+        gauges.change(esc_id, before, after)
+        mine = [entry for entry in board.values() if entry["partition"] in owned]
+        assert gauges.overview(owned, T0 + later) == overview(mine, T0 + later)
+    recounted = Board()
+    recounted.recount(board.items())
+    assert recounted.overview(owned, T0 + later) == gauges.overview(owned, T0 + later)
+
+
+def test_the_oldest_moves_on_when_the_oldest_is_acknowledged():
+    gauges, board = Board(), dict[str, dict[str, object]]()
+    for esc_id, at in (("esc-a", T0), ("esc-b", T0 + 100)):
+        board[esc_id] = life(event("opened", at, esc=esc_id))
+        gauges.change(esc_id, None, board[esc_id])
+    assert gauges.overview([3], T0 + 300).oldest_unacknowledged_s == {"TELECOM_FRAUD": 300}
+    acked = apply_event(board["esc-a"], event("acknowledged", T0 + 200, esc="esc-a"), 3)
+    assert acked is not None
+    gauges.change("esc-a", board["esc-a"], acked)
+    assert gauges.overview([3], T0 + 300).oldest_unacknowledged_s == {"TELECOM_FRAUD": 200}
+    assert gauges.overview([3], T0 + 300).open_by_code_level == {("TELECOM_FRAUD", 0): 2}
+    assert gauges.overview([1, 2], T0 + 300).open_by_code_level == {}, "other partitions"
+
+
+def test_ids_that_left_do_not_pile_up_in_the_heap():
+    gauges = Board()
+    for n in range(5000):
+        entry = life(event("opened", T0 + n, esc=f"esc-{n}"))
+        gauges.change(f"esc-{n}", None, entry)
+        gauges.change(f"esc-{n}", entry, None)  # resolved at once
+    share = gauges._shares[3]
+    assert len(share.heaps["TELECOM_FRAUD"]) <= 64 + 1
+    assert gauges.overview([3], T0).open_by_code_level == {}
+
+
+def test_an_id_back_on_the_board_ages_from_its_new_opening():
+    gauges = Board()
+    first = life(event("opened", T0))
+    gauges.change("esc-1", None, first)
+    gauges.change("esc-1", first, None)  # resolved
+    again = life(event("notified", T0 + 500, level=0))  # a late event after the resolve
+    gauges.change("esc-1", None, again)
+    assert gauges.overview([3], T0 + 600).oldest_unacknowledged_s == {"TELECOM_FRAUD": 100}
