@@ -62,7 +62,7 @@ board_gauges = Board()
 @escalation_board.on_recover
 async def recount_gauges() -> None:
     """Count the gauges afresh once a rebalance restored the board (restores skip the agent)."""
-    board_gauges.recount(escalation_board.items())
+    board_gauges.recount(escalation_board.values())
 
 
 @app.agent(escalations_topic)
@@ -79,7 +79,7 @@ async def watch_escalations(stream: faust.StreamT[bytes]) -> AsyncIterator[None]
                 escalation_board.pop(key, None)
             else:
                 escalation_board[key] = entry
-            board_gauges.change(key, before, entry)
+            board_gauges.change(before, entry)
         except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
             await dead_letter("internal_error", repr(exc), event.message, event.value)
         metrics.processed("watch_escalations", started)

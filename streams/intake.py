@@ -13,6 +13,7 @@ is not is re-sent once through ``grid.reports.rekey`` keyed by it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Container, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from datetime import UTC, datetime
 from time import perf_counter
 
 import faust
+from aiokafka import TopicPartition
+from faust.types import TP
 
 from schemas.dead_letter import DeadLetterV1
 from schemas.findings import FindingsEventV1
@@ -29,6 +32,7 @@ from streams.counters import Tally, counter_keys
 from streams.errors import InvalidReport
 from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
+from streams.priority import Gate, buffered, unread
 from streams.reconcile import ReadBack, forward_headers
 from streams.topics import (
     rekey_topic,
@@ -47,6 +51,9 @@ __all__ = [
     "Forward",
     "Rekey",
     "ACCEPTED",
+    "URGENT_TOPICS",
+    "give_way_to_escalations",
+    "sources_gate",
     "accepted_report",
     "count_message",
     "counter_groups",
@@ -61,6 +68,8 @@ __all__ = [
     "route",
     "seen_reports",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +179,54 @@ class Seen:
 
 
 seen = Seen()
+
+# -- escalations first (streams/priority.py): intake's sources are paused at the consumer
+# while the escalator, or the notifier and board that follow its events, are behind.
+URGENT_TOPICS = frozenset((settings.topics.escalation_commands, settings.topics.escalations))
+_SOURCES = frozenset((settings.topics.reports, settings.topics.rekey))
+sources_gate = Gate()
+
+
+@app.timer(interval=0.1)  # type: ignore[untyped-decorator]
+async def give_way_to_escalations() -> None:
+    """Pause or resume intake's sources as the urgent backlog asks (``Gate``)."""
+    if app.rebalancing or app.in_recovery:
+        return  # Faust pauses and resumes partitions itself then; aiokafka forgets ours
+    try:
+        consumer = app.consumer
+        assigned = consumer.assignment()
+        produced = outputs.produced  # fresher than a fetch's high-water mark for what we wrote
+        highwater = {
+            tp: max(consumer.highwater(tp) or 0, produced.get((tp.topic, tp.partition), 0))
+            for tp in assigned
+            if tp.topic in URGENT_TOPICS
+        }
+        read = consumer._read_offset  # type: ignore[attr-defined]
+        behind, offsets = unread(assigned, URGENT_TOPICS, highwater, read)
+        waiting = buffered(app.topics, URGENT_TOPICS)  # read, not yet taken by their agents
+        pause = sources_gate.decide(behind + waiting, offsets - waiting, time.monotonic())
+        if pause is not None:
+            await _hold(consumer, [tp for tp in assigned if tp.topic in _SOURCES], pause=pause)
+            metrics.labelled(metrics.intake_paused, "paused" if pause else "resumed").inc()
+    except Exception as exc:  # noqa: BLE001 - a timer that raises stops for good; try again
+        log.warning("could not pause or resume intake's sources: %r", exc)
+
+
+async def _hold(consumer: faust.types.ConsumerT, tps: list[TP], *, pause: bool) -> None:
+    """Pause or resume fetching ``tps``, in the consumer's own thread.
+
+    aiokafka is not thread-safe, and Faust runs it in a thread of its own. Uses private parts
+    of faust 0.15: ``_thread``, ``_ensure_consumer`` (and ``_read_offset`` above).
+    """
+    thread = consumer._thread  # type: ignore[attr-defined]
+    kafka = thread._ensure_consumer()
+    partitions = [TopicPartition(tp.topic, tp.partition) for tp in tps]
+
+    async def apply() -> None:
+        (kafka.pause if pause else kafka.resume)(*partitions)
+
+    await thread.call_thread(apply)
+
 
 # -- counters (streams/counters.py): outcomes, reports and findings; streams/command_center.py
 # serves them and, after a rebalance, counts again what a previous owner did not flush.

@@ -46,6 +46,7 @@ class GridMetrics:
     reports_triaged: Counter
     findings: Counter
     intake_seconds: Histogram
+    intake_paused: Counter
     escalation_events: Counter
     notifications: Counter
     notification_seconds: Histogram
@@ -130,6 +131,12 @@ class GridMetrics:
                 "grid_intake_processing_seconds",
                 "Time to validate and route one message.",
                 buckets=INTAKE_LATENCY_BUCKETS,
+                registry=registry,
+            ),
+            intake_paused=Counter(
+                "grid_intake_paused_total",
+                "Times intake's sources were paused (or resumed) so escalations could catch up.",
+                ["action"],
                 registry=registry,
             ),
             escalation_events=Counter(

@@ -77,6 +77,9 @@ class Outbox:
         self.producer = producer
         self.linger = linger
         self._open: dict[tuple[str, int], _Open] = {}
+        # (topic, partition) -> the offset after the last record delivered: a log end fresher
+        # than the consumer's, whose high-water mark is only as new as its last fetch there
+        self.produced: dict[tuple[str, int], int] = {}
         self._ready: dict[tuple[str, int], deque[_Open]] = {}  # closed, in order
         self._senders: dict[tuple[str, int], asyncio.Future[None]] = {}
         self._known_topics: set[str] = set()
@@ -188,8 +191,12 @@ class Outbox:
         delivery = await producer.send_batch(batch, tp[0], partition=tp[1])
 
         def settled(future: asyncio.Future[Any]) -> None:
-            if self._check(future) and current.delivered is not None:
-                current.delivered(TP(*tp), future.result().offset + count - 1)
+            if not self._check(future):
+                return
+            end = future.result().offset + count
+            self.produced[tp] = max(end, self.produced.get(tp, 0))
+            if current.delivered is not None:
+                current.delivered(TP(*tp), end - 1)
 
         delivery.add_done_callback(settled)
 

@@ -13,6 +13,7 @@ up to date entry by entry, and is counted afresh only when a rebalance has resto
 from __future__ import annotations
 
 import heapq
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,9 +61,13 @@ def overview(entries: Iterable[Entry], now: float) -> Overview:
         if entry.get("missed") and not entry.get("acked"):
             overdue[code] += 1
         if not entry.get("acked"):
-            age = now - float(entry["opened_at"])  # type: ignore[arg-type]
+            age = now - _second(entry)  # from its whole second: see ``Board``
             oldest[code] = max(oldest.get(code, 0.0), age)
     return Overview(open_, overdue, oldest)
+
+
+def _second(entry: Entry) -> int:
+    return math.floor(float(entry["opened_at"]))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -71,12 +76,13 @@ class _Share:
 
     open: Counter[tuple[str, int]] = field(default_factory=Counter)
     overdue: Counter[str] = field(default_factory=Counter)
-    # code -> id -> opened_at of the unacknowledged ones, and a heap of the same for the oldest;
-    # the heap keeps ids that have left (acknowledged, resolved) until they come to its top.
-    unacked: dict[str, dict[str, float]] = field(default_factory=dict)
-    heaps: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    # code -> how many unacknowledged ones opened in each second, and a heap of those seconds
+    # for the oldest (seconds that emptied stay in it until they come to its top). Counted by
+    # second, not by id: a replay opens hundreds a second, and this stays small.
+    unacked: dict[str, Counter[int]] = field(default_factory=dict)
+    heaps: dict[str, list[int]] = field(default_factory=dict)
 
-    def count(self, esc_id: str, entry: Entry, sign: int) -> None:
+    def count(self, entry: Entry, sign: int) -> None:
         """Add an entry's part (``sign`` 1) or take it away (-1)."""
         code = str(entry["code"])
         self.open[code, int(entry.get("level", 0))] += sign  # type: ignore[call-overload]
@@ -85,24 +91,22 @@ class _Share:
             self.overdue[code] += sign
         if acked:
             return
-        members = self.unacked.setdefault(code, {})
-        if sign < 0:
-            members.pop(esc_id, None)
-            return
-        opened = float(entry["opened_at"])  # type: ignore[arg-type]
-        members[esc_id] = opened
-        heap = self.heaps.setdefault(code, [])
-        heapq.heappush(heap, (opened, esc_id))
-        if len(heap) > 2 * len(members) + 64:  # mostly ids that left: start again from members
-            self.heaps[code] = [(at, i) for i, at in members.items()]
-            heapq.heapify(self.heaps[code])
+        second, seconds = _second(entry), self.unacked.setdefault(code, Counter())
+        seconds[second] += sign
+        if seconds[second] <= 0:
+            del seconds[second]
+        elif sign > 0 and seconds[second] == 1:
+            heap = self.heaps.setdefault(code, [])
+            heapq.heappush(heap, second)
+            if len(heap) > 2 * len(seconds) + 64:  # mostly emptied seconds: start again
+                self.heaps[code] = sorted(seconds)
 
-    def oldest(self, code: str) -> float | None:
-        """When the oldest unacknowledged one of ``code`` opened, or None."""
-        members, heap = self.unacked.get(code, {}), self.heaps.get(code, [])
-        while heap and members.get(heap[0][1]) != heap[0][0]:
+    def oldest(self, code: str) -> int | None:
+        """The second the oldest unacknowledged one of ``code`` opened in, or None."""
+        seconds, heap = self.unacked.get(code, Counter()), self.heaps.get(code, [])
+        while heap and heap[0] not in seconds:
             heapq.heappop(heap)
-        return heap[0][0] if heap else None
+        return heap[0] if heap else None
 
 
 class Board:
@@ -110,23 +114,24 @@ class Board:
 
     The same figures as ``overview`` over the entries, without a walk over all of them: each
     change costs a few dictionary updates, and a tick reads counters and the top of a heap.
+    Ages count from the whole second an escalation opened in (at most a second more).
     """
 
     def __init__(self) -> None:
         self._shares: dict[int, _Share] = {}
 
-    def change(self, esc_id: str, old: Entry | None, new: Entry | None) -> None:
-        """Record that the entry of ``esc_id`` went from ``old`` to ``new`` (None: absent)."""
+    def change(self, old: Entry | None, new: Entry | None) -> None:
+        """Record that an escalation's entry went from ``old`` to ``new`` (None: absent)."""
         if old is not None:
-            self._share(old).count(esc_id, old, -1)
+            self._share(old).count(old, -1)
         if new is not None:
-            self._share(new).count(esc_id, new, 1)
+            self._share(new).count(new, 1)
 
-    def recount(self, entries: Iterable[tuple[str, Entry]]) -> None:
-        """Forget everything and count ``entries`` (id, entry): after the table was restored."""
+    def recount(self, entries: Iterable[Entry]) -> None:
+        """Forget everything and count ``entries``: after the table was restored."""
         self._shares.clear()
-        for esc_id, entry in entries:
-            self.change(esc_id, None, entry)
+        for entry in entries:
+            self.change(None, entry)
 
     def overview(self, partitions: Iterable[int], now: float) -> Overview:
         """The gauges of the entries filed under ``partitions`` (this worker's)."""

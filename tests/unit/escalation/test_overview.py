@@ -109,7 +109,7 @@ def histories(draw: st.DrawFn) -> list[tuple[str, int, EscalationEventV1]]:
     events = []
     for n, (esc, kind) in enumerate(steps):
         level = draw(st.none() | st.integers(0, 3))
-        at = T0 + draw(st.integers(0, 600)) + n
+        at = T0 + draw(st.integers(0, 600)) + n + draw(st.sampled_from((0.0, 0.25, 0.999)))
         code = _CODES[esc % 2]
         events.append((f"esc-{esc}", esc % 3, event(kind, at, level, code=code, esc=f"esc-{esc}")))
     return events
@@ -125,11 +125,11 @@ def test_the_board_agrees_with_counting_every_entry(history, later, owned):
             board.pop(esc_id, None)
         else:
             board[esc_id] = after
-        gauges.change(esc_id, before, after)
+        gauges.change(before, after)
         mine = [entry for entry in board.values() if entry["partition"] in owned]
         assert gauges.overview(owned, T0 + later) == overview(mine, T0 + later)
     recounted = Board()
-    recounted.recount(board.items())
+    recounted.recount(board.values())
     assert recounted.overview(owned, T0 + later) == gauges.overview(owned, T0 + later)
 
 
@@ -137,32 +137,42 @@ def test_the_oldest_moves_on_when_the_oldest_is_acknowledged():
     gauges, board = Board(), dict[str, dict[str, object]]()
     for esc_id, at in (("esc-a", T0), ("esc-b", T0 + 100)):
         board[esc_id] = life(event("opened", at, esc=esc_id))
-        gauges.change(esc_id, None, board[esc_id])
+        gauges.change(None, board[esc_id])
     assert gauges.overview([3], T0 + 300).oldest_unacknowledged_s == {"TELECOM_FRAUD": 300}
     acked = apply_event(board["esc-a"], event("acknowledged", T0 + 200, esc="esc-a"), 3)
     assert acked is not None
-    gauges.change("esc-a", board["esc-a"], acked)
+    gauges.change(board["esc-a"], acked)
     assert gauges.overview([3], T0 + 300).oldest_unacknowledged_s == {"TELECOM_FRAUD": 200}
     assert gauges.overview([3], T0 + 300).open_by_code_level == {("TELECOM_FRAUD", 0): 2}
     assert gauges.overview([1, 2], T0 + 300).open_by_code_level == {}, "other partitions"
 
 
-def test_ids_that_left_do_not_pile_up_in_the_heap():
+def test_emptied_seconds_do_not_pile_up_in_the_heap():
     gauges = Board()
     for n in range(5000):
         entry = life(event("opened", T0 + n, esc=f"esc-{n}"))
-        gauges.change(f"esc-{n}", None, entry)
-        gauges.change(f"esc-{n}", entry, None)  # resolved at once
+        gauges.change(None, entry)
+        gauges.change(entry, None)  # resolved at once
     share = gauges._shares[3]
     assert len(share.heaps["TELECOM_FRAUD"]) <= 64 + 1
     assert gauges.overview([3], T0).open_by_code_level == {}
 
 
+def test_a_burst_in_one_second_is_one_count_and_ages_from_its_whole_second():
+    gauges = Board()
+    for n in range(1000):
+        gauges.change(None, life(event("opened", T0 + 0.7 + n / 5000, esc=f"esc-{n}")))
+    share = gauges._shares[3]
+    assert share.unacked["TELECOM_FRAUD"] == {int(T0): 1000}
+    assert share.heaps["TELECOM_FRAUD"] == [int(T0)]
+    assert gauges.overview([3], T0 + 10.5).oldest_unacknowledged_s == {"TELECOM_FRAUD": 10.5}
+
+
 def test_an_id_back_on_the_board_ages_from_its_new_opening():
     gauges = Board()
     first = life(event("opened", T0))
-    gauges.change("esc-1", None, first)
-    gauges.change("esc-1", first, None)  # resolved
+    gauges.change(None, first)
+    gauges.change(first, None)  # resolved
     again = life(event("notified", T0 + 500, level=0))  # a late event after the resolve
-    gauges.change("esc-1", None, again)
+    gauges.change(None, again)
     assert gauges.overview([3], T0 + 600).oldest_unacknowledged_s == {"TELECOM_FRAUD": 100}

@@ -132,6 +132,20 @@ async def test_delivered_hears_the_last_offset_of_its_batch(fake):
     assert heard == [(TP("t-changelog", 3), 102)]
 
 
+async def test_the_log_end_of_what_it_delivered_is_kept_per_partition(fake):
+    box = an_outbox(fake)
+    for value in (b"a", b"b"):
+        await box.add("alerts.commands", None, value, partition=1)
+    await box.hand_over()
+    await box.add("alerts.commands", None, b"c", partition=1)
+    await box.hand_over()
+    assert box.produced == {}, "nothing delivered yet"
+    fake.deliveries[1].set_result(SimpleNamespace(offset=52))  # settled out of order
+    fake.deliveries[0].set_result(SimpleNamespace(offset=50))
+    await asyncio.sleep(0)
+    assert box.produced == {("alerts.commands", 1): 53}, "the end never moves back"
+
+
 async def test_a_failed_batch_fails_the_next_hand_over(fake):
     box = an_outbox(fake)
     box.append("t", b"k", b"v", partition=0)
