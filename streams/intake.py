@@ -191,7 +191,8 @@ sources_gate = Gate()
 async def give_way_to_escalations() -> None:
     """Pause or resume intake's sources as the urgent backlog asks (``Gate``)."""
     if app.rebalancing or app.in_recovery:
-        return  # Faust pauses and resumes partitions itself then; aiokafka forgets ours
+        sources_gate.paused = False  # a new assignment starts unpaused in aiokafka
+        return  # and Faust pauses and resumes partitions itself meanwhile
     try:
         consumer = app.consumer
         assigned = consumer.assignment()
