@@ -343,12 +343,7 @@ class OpenEscalationsView(web.View):
         """The list, fraud first, with age, level, acknowledged and overdue."""
         if not authorized(request):
             return self.json({"error": "missing or wrong bearer token"}, status=401)
-        owned = sorted(
-            tp.partition
-            for tp in app.consumer.assignment()
-            if tp.topic == settings.topics.escalations
-        )
-        found, covered = open_escalations(time.time()), set(owned)
+        found, covered = open_escalations(time.time()), _owned_partitions()
         if request.query.get("local") != "1":
             for peer in await ask_peers(request, "/escalations?local=1"):
                 found += peer["escalations"]
