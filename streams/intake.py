@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
+from typing import Any
 
 import faust
 from aiokafka import TopicPartition
@@ -34,6 +35,7 @@ from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
 from streams.priority import Gate, buffered, unread
 from streams.reconcile import ReadBack, forward_headers
+from streams.retention import DAY_S, Expiry
 from streams.topics import (
     rekey_topic,
     reports_topic,
@@ -66,7 +68,14 @@ __all__ = [
     "replayed_counter_groups",
     "replayed_outcome_key",
     "route",
+    "forget_expired_seen",
+    "rebuild_seen_expiry",
+    "remember_seen",
+    "seen_entry",
+    "seen_expiry",
     "seen_reports",
+    "seen_time",
+    "seen_where",
 ]
 
 log = logging.getLogger(__name__)
@@ -143,13 +152,62 @@ def accepted_report(
     return report.accepted(source, sealed_pii=sealed, indicators=indicators)
 
 
-# report_id -> [topic, partition, offset] of the message that was accepted; survives restarts
-# in its changelog topic, so a retry after a restart is still recognised.
+# report_id -> [topic, partition, offset, broker time] of the message that was accepted;
+# survives restarts in its changelog topic, so a retry after a restart is still recognised.
+# Older entries are [topic, partition, offset] or [partition, offset] (``seen_where``).
 seen_reports = app.Table(
     "intake-seen-reports",
     default=None,
     schema=faust.Schema(key_serializer="json", value_serializer="json"),
 )
+# Entries are deleted ``seen_reports_days`` after their message (streams/retention.py).
+seen_expiry = Expiry(settings.retention.seen_reports_days * DAY_S)
+
+
+def seen_entry(source: IntakeSource, at: float) -> list[Any]:
+    """What the seen table keeps of the message a report was accepted from."""
+    return [source.topic, source.partition, source.offset, at]
+
+
+def seen_where(entry: list[Any]) -> list[Any]:
+    """[topic, partition, offset] of a seen entry of any age."""
+    if len(entry) == 2:  # noqa: PLR2004 - before the source topic was recorded
+        return [settings.topics.reports, *entry]
+    return entry[:3]
+
+
+def seen_time(entry: list[Any], default: float) -> float:
+    """The broker time of a seen entry; ``default`` for entries older than the field."""
+    return float(entry[3]) if len(entry) > 3 else default  # noqa: PLR2004
+
+
+def remember_seen(report_id: str, source: IntakeSource, at: float) -> None:
+    """Write the seen entry of an accepted report, to be deleted after its retention."""
+    seen_reports[report_id] = seen_entry(source, at)
+    seen_expiry.note(source.partition, report_id, at)
+
+
+def forget_expired_seen(partition: int, now: float) -> None:
+    """Delete a few seen entries of ``partition`` past retention (inside stream iteration)."""
+    for report_id in seen_expiry.due(partition, now):
+        entry = seen_reports.get(report_id)
+        if entry is not None and seen_expiry.expired(seen_time(entry, now), now):
+            del seen_reports[report_id]  # not when a later message wrote it again
+
+
+@seen_reports.on_recover
+async def rebuild_seen_expiry() -> None:
+    """After a rebalance: every seen entry this worker now holds, by partition and time.
+
+    Entries written before they carried a time count from now.
+    """
+    now = time.time()
+    owned = {tp.partition for tp in app.consumer.assignment() if tp.topic in _SOURCES}
+    seen_expiry.rebuild(
+        (where[1], report_id, seen_time(entry, now))
+        for report_id, entry in seen_reports.items()
+        if (where := seen_where(entry))[1] in owned
+    )
 
 
 read_back = ReadBack(
@@ -175,7 +233,7 @@ class Seen:
         if entry is None:
             return False
         # [partition, offset] entries predate the source topic being recorded: trusted.
-        return len(entry) != 3 or not read_back.in_window(*entry)
+        return len(entry) == 2 or not read_back.in_window(*entry[:3])  # noqa: PLR2004
 
 
 seen = Seen()
@@ -321,9 +379,9 @@ def replayed_counter_groups(
 
 
 def _names(entry: object, source: IntakeSource) -> bool:
-    """Whether a seen entry ([topic, partition, offset]; once [partition, offset]) is ``source``."""
+    """Whether a seen entry (of any age, ``seen_where``) is ``source``."""
     here = [source.topic, source.partition, source.offset]
-    return isinstance(entry, list) and entry in (here, here[1:])
+    return isinstance(entry, list) and seen_where(entry) == here
 
 
 def count_message(message: faust.types.Message, groups: list[tuple[float, list[str]]]) -> None:
@@ -373,7 +431,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
             rekeyed=message.topic == settings.topics.rekey,
             vault=vault,
         )
-        event = await deliver(outcome, raw, source)
+        event = await deliver(outcome, raw, source, message.timestamp)
         counted = outcome_key(outcome, source, seen_reports)
         if counted != ACCEPTED:
             event = None
@@ -382,12 +440,15 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
         await send_internal_error(exc, raw, message.key, source)
     count_message(message, counter_groups(message.timestamp, counted, event))
+    forget_expired_seen(message.partition, message.timestamp)
 
 
-async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> FindingsEventV1 | None:
+async def deliver(
+    outcome: Outcome, raw: bytes, source: IntakeSource, at: float
+) -> FindingsEventV1 | None:
     """Send the outcome where it belongs, update the seen table and metrics.
 
-    Returns the findings event when the report was triaged.
+    ``at``: the message's broker time. Returns the findings event when the report was triaged.
     """
     event = None
     match outcome:
@@ -398,13 +459,13 @@ async def deliver(outcome: Outcome, raw: bytes, source: IntakeSource) -> Finding
             )
             await outputs.add(settings.topics.accepted, report.grid_id.encode(), value, headers)
             event = await triage(report, source)
-            seen_reports[report.report_id] = [source.topic, source.partition, source.offset]
+            remember_seen(report.report_id, source, at)
             if read_back.in_window(source.topic, source.partition, source.offset):
                 read_back.forwarded.add(report.report_id)  # now confirmed by us
             metrics.reports_accepted.inc()
         case Duplicate(report_id):
-            if report_id not in seen_reports:  # found by the read-back: remember it for good
-                seen_reports[report_id] = [source.topic, source.partition, source.offset]
+            if report_id not in seen_reports:  # found by the read-back: remember it
+                remember_seen(report_id, source, at)
             where = (source.topic, source.partition, source.offset)
             if read_back.in_window(*where) and report_id in read_back.forwarded:
                 # accepted before a crash: its findings or escalation may not have left

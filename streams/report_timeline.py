@@ -28,7 +28,7 @@ from streams.app import app, settings
 from streams.command_center import ask_peers
 from streams.escalation.agents import escalator, escalator_table
 from streams.escalation.web import authorized
-from streams.intake import seen_reports
+from streams.intake import seen_reports, seen_where
 from streams.partitioning import partition_of
 from streams.reconcile import REPORT_ID_HEADER
 from streams.settings import KafkaSettings, kafka_client_options
@@ -191,7 +191,7 @@ def _lookup_log(seen: list[Any]) -> tuple[LogRecord | None, LogRecord | None, Lo
     """The source message, then its accepted record and findings event (blocking)."""
     kafka, topics = settings.kafka, settings.topics
     # [topic, partition, offset]; entries older than the source topic's record: [partition, offset]
-    topic, partition, offset = seen if len(seen) == 3 else [topics.reports, *seen]  # noqa: PLR2004
+    topic, partition, offset = seen_where(seen)
     source = read_record(kafka, str(topic), int(partition), int(offset))
     if source is None:
         return None, None, None

@@ -27,6 +27,7 @@ __all__ = [
     "FAUST_OVERRIDE_VARS",
     "EscalationSettings",
     "KafkaSettings",
+    "RetentionSettings",
     "Settings",
     "TopicNames",
     "WebhookTarget",
@@ -262,6 +263,19 @@ class EscalationSettings(BaseModel):
         return self.api_token.get_secret_value() == DEV_API_TOKEN
 
 
+class RetentionSettings(BaseModel):
+    """How long tables keep what is needed only for a while (``streams/retention.py``), in days."""
+
+    # A retry is recognised while its report id is kept: longer than grid.reports' 7 days,
+    # so a replay of the whole topic (a consumer group reset) still finds every duplicate.
+    seen_reports_days: float = Field(default=8.0, gt=0)
+    # An escalation closed (resolved or expired) longer ago is forgotten: its page, its acks
+    # (then 404) and its report markers. Open ones are never deleted.
+    closed_escalations_days: float = Field(default=30.0, gt=0)
+    # Deliveries made: a replayed notification older than this would be POSTed again.
+    deliveries_days: float = Field(default=30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The worker's and the tools' settings."""
 
@@ -271,6 +285,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicNames = TopicNames()
     escalation: EscalationSettings = EscalationSettings()
+    retention: RetentionSettings = RetentionSettings()
     # Static group membership: a worker restarted with the same id (and web port) gets its
     # partitions back at once, without the two rebalances a crash otherwise costs. Default:
     # host name and web port, which is stable for a StatefulSet pod or a systemd unit.

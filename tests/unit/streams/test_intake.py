@@ -5,11 +5,13 @@ from unittest.mock import AsyncMock, patch
 
 import pytest
 from aiokafka.partitioner import murmur2
+from faust.types import TP
 
 from schemas import IntakeSource, accepted_report_adapter, dead_letter_adapter
 from streams import intake, topics
 from streams.app import app
 from streams.intake import DeadLetter, Duplicate, Forward, Rekey, owns_report_id, route
+from streams.retention import Expiry
 from streams.triage.agent import findings_read_back
 from streams.validation import parse_report
 
@@ -172,3 +174,78 @@ def test_table_entry_from_the_replay_window_needs_the_read_back(test_app):
         assert "never" not in intake.seen
     finally:
         read_back.window, read_back.forwarded = {}, set()
+
+
+# -- retention: seen entries are deleted after their time (streams/retention.py)
+
+
+@pytest.fixture
+def expiry(monkeypatch):
+    """A one-minute retention for seen entries, four deletions per message at most."""
+    fresh = Expiry(keep_s=60, per_call=4)
+    monkeypatch.setattr(intake, "seen_expiry", fresh)
+    return fresh
+
+
+async def put_report(agent, report_factory, report_id: str, partition: int, at: float):
+    raw = json.dumps(report_factory(report_id=report_id)).encode()
+    await agent.put(raw, key=report_id.encode(), partition=partition, timestamp=at)
+
+
+async def test_a_seen_entry_carries_its_broker_time_and_goes_after_retention(
+    test_app, sends, report_factory, expiry
+):
+    with patch.object(intake, "owns_report_id", return_value=True):
+        async with intake.intake.test_context() as agent:
+            await put_report(agent, report_factory, "r-0001", 2, at=1000.0)
+            assert intake.seen_reports.data["r-0001"][1:] == [2, 0, 1000.0]  # partition, offset
+            await put_report(agent, report_factory, "r-0002", 2, at=1059.0)
+            assert "r-0001" in intake.seen_reports.data  # not yet a minute
+            await put_report(agent, report_factory, "r-0003", 2, at=1061.0)
+            assert "r-0001" not in intake.seen_reports.data
+            assert "r-0002" in intake.seen_reports.data
+            # a retry after retention is no longer recognised: accepted again (the trade)
+            await put_report(agent, report_factory, "r-0001", 2, at=1062.0)
+    assert sends["accepted_topic"].await_count == 4
+
+
+async def test_seen_entries_go_only_with_messages_of_their_own_partition(
+    test_app, sends, report_factory, expiry
+):
+    with patch.object(intake, "owns_report_id", return_value=True):
+        async with intake.intake.test_context() as agent:
+            await put_report(agent, report_factory, "r-0001", 2, at=1000.0)
+            await put_report(agent, report_factory, "r-0002", 3, at=5000.0)
+            assert "r-0001" in intake.seen_reports.data  # its changelog partition is 2
+            await agent.put(b"not json", key=None, partition=2, timestamp=5000.0)
+            assert "r-0001" not in intake.seen_reports.data  # any message of partition 2
+
+
+async def test_an_entry_written_again_is_kept_for_its_new_time(test_app, sends, expiry):
+    expiry.note(2, "r-0001", 1000.0)  # noted when first written...
+    intake.seen_reports.data["r-0001"] = ["grid.reports", 2, 40, 4990.0]  # ...then again
+    async with intake.intake.test_context() as agent:
+        await agent.put(b"not json", key=None, partition=2, timestamp=5000.0)
+    assert intake.seen_reports.data["r-0001"] == ["grid.reports", 2, 40, 4990.0]
+    assert len(expiry) == 0  # its stale note is gone all the same
+
+
+async def test_after_a_rebalance_the_expiry_is_rebuilt_from_the_owned_entries(
+    test_app, expiry, monkeypatch
+):
+    intake.seen_reports.data.update(
+        {
+            "mine": ["grid.reports", 2, 5, 100.0],
+            "rekeyed": ["grid.reports.rekey", 2, 9, 50.0],
+            "legacy": ["grid.reports", 2, 7],  # written before entries had a time
+            "elsewhere": ["grid.reports", 4, 1, 10.0],  # a partition another worker owns
+        }
+    )
+    owned = {TP("grid.reports", 2), TP("grid.reports.rekey", 2), TP("alerts.commands", 4)}
+    monkeypatch.setattr(app.consumer, "assignment", lambda: owned)
+    monkeypatch.setattr(intake.time, "time", lambda: 1000.0)
+    await intake.rebuild_seen_expiry()
+    assert len(expiry) == 3
+    assert expiry.due(4, now=10_000.0) == []
+    assert expiry.due(2, now=1000.0 + 59) == ["rekeyed", "mine"]
+    assert expiry.due(2, now=1000.0 + 60) == ["legacy"]  # counted from the rebuild

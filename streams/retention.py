@@ -1,0 +1,72 @@
+"""Retention: table entries deleted a set time after they were written.
+
+Without it every seen report id, every delivery made and every closed escalation would be
+kept for good: in the worker's memory with ``memory://``, on disk with ``rocksdb://``, and
+in the compacted changelog topics either way. Each is needed only for a while (a retry
+comes within the reports topic's retention, a crash replays seconds), so each is deleted
+``keep_s`` after its own time, which the entry carries.
+
+Faust lets a table change only inside stream iteration, and it writes the change to the
+changelog partition of the event being handled. So the agent that wrote an entry deletes it
+too, a few at a time, while it handles later events of the same partition (``due``). Which
+entries are due is kept in memory, oldest first per partition, and built again from the
+table after a rebalance (``rebuild``): a restore does not pass through the agent.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+__all__ = ["DAY_S", "Expiry"]
+
+DAY_S = 86_400.0
+
+
+class Expiry:
+    """The keys of one table, per partition, in the order of their time, to delete when due.
+
+    Times come from the caller (a broker timestamp, a state's closing time) and are expected
+    to grow within a partition; one that does not only waits behind its elders. ``due``
+    returns keys whose noted time has passed: the caller checks the entry itself before
+    deleting it, since the key may have been written again since.
+    """
+
+    def __init__(self, keep_s: float, per_call: int = 4) -> None:
+        if keep_s <= 0 or per_call < 1:
+            msg = f"keep_s must be > 0 and per_call >= 1, not {keep_s} and {per_call}"
+            raise ValueError(msg)
+        self.keep_s = keep_s
+        self.per_call = per_call  # bounded work per event; more than one event writes
+        self._queues: dict[int, deque[tuple[float, str]]] = {}
+
+    def note(self, partition: int, key: str, at: float) -> None:
+        """Remember that ``key`` was written in ``partition`` with the time ``at``."""
+        queue = self._queues.get(partition)
+        if queue is None:
+            queue = self._queues[partition] = deque()
+        queue.append((at, key))
+
+    def expired(self, at: float, now: float) -> bool:
+        """Whether an entry of time ``at`` is past its retention at ``now``."""
+        return at <= now - self.keep_s
+
+    def due(self, partition: int, now: float) -> list[str]:
+        """Take up to ``per_call`` keys of ``partition`` whose time is past retention."""
+        queue = self._queues.get(partition)
+        if not queue or not self.expired(queue[0][0], now):
+            return []  # the usual case: nothing due
+        keys: list[str] = []
+        while queue and len(keys) < self.per_call and self.expired(queue[0][0], now):
+            keys.append(queue.popleft()[1])
+        return keys
+
+    def rebuild(self, entries: Iterable[tuple[int, str, float]]) -> None:
+        """Start again from ``(partition, key, time)`` of every entry the table holds."""
+        by_partition: dict[int, list[tuple[float, str]]] = {}
+        for partition, key, at in entries:
+            by_partition.setdefault(partition, []).append((at, key))
+        self._queues = {p: deque(sorted(items)) for p, items in by_partition.items()}
+
+    def __len__(self) -> int:
+        return sum(len(queue) for queue in self._queues.values())

@@ -1,0 +1,80 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from streams.retention import Expiry
+
+
+def test_nothing_is_due_before_its_retention_passed():
+    expiry = Expiry(keep_s=60)
+    expiry.note(0, "a", at=1000)
+    assert expiry.due(0, now=1059) == []
+    assert expiry.due(0, now=1060) == ["a"]
+    assert expiry.due(0, now=5000) == []  # taken once
+
+
+def test_due_is_per_partition():
+    expiry = Expiry(keep_s=10)
+    expiry.note(0, "a", at=0)
+    expiry.note(1, "b", at=0)
+    assert expiry.due(1, now=100) == ["b"]
+    assert expiry.due(2, now=100) == []
+    assert expiry.due(0, now=100) == ["a"]
+
+
+def test_due_takes_a_bounded_number_oldest_first():
+    expiry = Expiry(keep_s=10, per_call=2)
+    for i in range(5):
+        expiry.note(0, f"k{i}", at=i)
+    assert expiry.due(0, now=100) == ["k0", "k1"]
+    assert expiry.due(0, now=100) == ["k2", "k3"]
+    assert expiry.due(0, now=100) == ["k4"]
+    assert len(expiry) == 0
+
+
+def test_a_younger_key_is_not_taken_with_its_elders():
+    expiry = Expiry(keep_s=10, per_call=10)
+    expiry.note(0, "old", at=0)
+    expiry.note(0, "young", at=50)
+    assert expiry.due(0, now=20) == ["old"]
+    assert len(expiry) == 1
+
+
+def test_rebuild_replaces_what_was_noted_and_sorts_by_time():
+    expiry = Expiry(keep_s=10, per_call=10)
+    expiry.note(0, "gone", at=0)
+    expiry.rebuild([(3, "late", 30.0), (3, "early", 5.0), (4, "other", 1.0)])
+    assert len(expiry) == 3
+    assert expiry.due(0, now=1000) == []
+    assert expiry.due(3, now=20) == ["early"]
+    assert expiry.due(3, now=40) == ["late"]
+    assert expiry.due(4, now=40) == ["other"]
+
+
+@pytest.mark.parametrize(("keep_s", "per_call"), [(0, 4), (-1, 4), (10, 0)])
+def test_nonsense_settings_are_refused(keep_s, per_call):
+    with pytest.raises(ValueError, match="keep_s"):
+        Expiry(keep_s=keep_s, per_call=per_call)
+
+
+@given(
+    gaps=st.lists(st.floats(min_value=0, max_value=50), min_size=1, max_size=60),
+    steps=st.lists(st.floats(min_value=0, max_value=80), min_size=1, max_size=60),
+    per_call=st.integers(min_value=1, max_value=5),
+)
+def test_every_key_comes_out_once_and_never_early(gaps, steps, per_call):
+    keep = 100.0
+    expiry = Expiry(keep_s=keep, per_call=per_call)
+    written, at = {}, 0.0
+    for i, gap in enumerate(gaps):  # times grow within a partition, as broker times do
+        at += gap
+        written[f"k{i}"] = at
+        expiry.note(0, f"k{i}", at)
+    now, taken = 0.0, []
+    for step in [*steps, 10_000.0]:
+        now += step
+        while keys := expiry.due(0, now):
+            assert len(keys) <= per_call
+            assert all(written[k] <= now - keep for k in keys)  # never before its time
+            taken += keys
+    assert sorted(taken) == sorted(written)  # all of them, each once
