@@ -243,7 +243,7 @@ async def test_after_a_rebalance_the_expiry_is_rebuilt_from_the_owned_entries(
     )
     owned = {TP("grid.reports", 2), TP("grid.reports.rekey", 2), TP("alerts.commands", 4)}
     monkeypatch.setattr(app.consumer, "assignment", lambda: owned)
-    monkeypatch.setattr(intake.time, "time", lambda: 1000.0)
+    monkeypatch.setattr("streams.intake.time.time", lambda: 1000.0)
     await intake.rebuild_seen_expiry()
     assert len(expiry) == 3
     assert expiry.due(4, now=10_000.0) == []
