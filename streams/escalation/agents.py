@@ -46,6 +46,7 @@ from streams.escalation.commands import (
 from streams.escalation.escalator import Escalator, UnknownEscalation
 from streams.escalation.lifecycle import Candidate, district_of
 from streams.escalation.policy import CAMPAIGN_CODE, load_policy
+from streams.retention import DAY_S, Expiry
 from streams.topics import (
     acks_topic,
     alerts_dlq_topic,
@@ -60,6 +61,7 @@ __all__ = [
     "escalator",
     "escalator_table",
     "policy",
+    "rebuild_escalator_expiry",
     "route_actions",
     "route_findings",
     "send_action",
@@ -75,7 +77,21 @@ _JSON: faust.Schema[str, object] = faust.Schema(key_serializer="json", value_ser
 
 escalator_table = app.Table("escalator", default=None, schema=_JSON)
 campaign_table = app.Table("campaign-sightings", default=None, schema=_JSON)
-escalator = Escalator(policy, escalator_table)
+# Resolved escalations are deleted after retention, up to 50 a tick (one tick a second per
+# partition; resolves come far less often).
+_resolved_expiry = Expiry(settings.retention.closed_escalations_days * DAY_S, per_call=50)
+escalator = Escalator(policy, escalator_table, _resolved_expiry)
+
+
+@escalator_table.on_recover
+async def rebuild_escalator_expiry() -> None:
+    """After a rebalance: the resolved escalations of this worker's partitions, by time."""
+    owned = {
+        tp.partition
+        for tp in app.consumer.assignment()
+        if tp.topic == settings.topics.escalation_commands
+    }
+    escalator.rebuild_expiry(owned, lambda district: district_partition(district, _PARTITIONS))
 
 
 # -- pure: what a findings event asks of the escalator

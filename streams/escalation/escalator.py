@@ -11,6 +11,10 @@ Writes are ordered so that any prefix can be completed by replaying the commands
     due:{p}:{second}     ids whose ack timeout falls in that second, in partition p
     cursor:{p}           the next second to look at, and which ids recent ticks moved
 
+A resolved escalation is deleted with its report markers ``closed_escalations_days`` after
+its resolve, by the ticks of its partition (streams/retention.py). Expired ones are kept:
+nobody answered, so they stay on the board until someone resolves them.
+
 A replayed command that the state already reflects (``applied`` >= its offset) re-sends the
 events it caused; the notifier and responders drop repeats by event and delivery id.
 """
@@ -18,7 +22,7 @@ events it caused; the notifier and responders drop repeats by event and delivery
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from schemas.escalation import EscalationActionV1, EscalationEventV1
@@ -38,8 +42,9 @@ from streams.escalation.lifecycle import (
     place_keys,
 )
 from streams.escalation.policy import Policy
+from streams.retention import Expiry
 
-__all__ = ["Escalator", "UnknownEscalation"]
+__all__ = ["Escalator", "UnknownEscalation", "resolved_at"]
 
 # Ticks remember which escalations they moved for this many ticks that moved any: far more
 # than fit between two offset commits (2.8 s at one tick a second), the span a crash replays.
@@ -53,9 +58,13 @@ class UnknownEscalation(LookupError):
 class Escalator:
     """Applies commands to escalations stored in ``table`` (a Faust table or a dict)."""
 
-    def __init__(self, policy: Policy, table: MutableMapping[str, Any]) -> None:
+    def __init__(
+        self, policy: Policy, table: MutableMapping[str, Any], expiry: Expiry | None = None
+    ) -> None:
         self.policy = policy
         self.table = table
+        # Resolved escalations to delete when their retention passed; None: kept for good.
+        self.expiry = expiry
 
     def handle(
         self, command: Command, partition: int, now: float, cause: int
@@ -143,7 +152,45 @@ class Escalator:
         self.table[f"cursor:{partition}"] = {"next": end, "last": cause, "history": history}
         for second in range(start, end):  # after the cursor: a crash before this only leaks
             self.table.pop(f"due:{partition}:{second}", None)
+        self._forget_resolved(partition, now)
         return events
+
+    def _forget_resolved(self, partition: int, now: float) -> None:
+        """Delete resolved escalations of ``partition`` past retention, and their markers.
+
+        A report joined after the first ``MAX_REPORTS_LISTED`` is not listed, so its marker
+        stays: small, and only for escalations that grouped that many reports.
+        """
+        if self.expiry is None:
+            return
+        for esc_id in self.expiry.due(partition, now):
+            esc = self.get(esc_id)
+            if esc is None or esc.status != "resolved":
+                continue
+            if not self.expiry.expired(resolved_at(esc), now):
+                continue
+            for marker in _markers(esc):
+                if self.table.get(marker) == esc_id:
+                    self.table.pop(marker, None)
+            self.table.pop(f"esc:{esc_id}", None)
+
+    def rebuild_expiry(self, partitions: set[int], partition_of: Callable[[str], int]) -> None:
+        """After a rebalance: the resolved escalations of ``partitions``, by resolve time.
+
+        ``partition_of`` maps a district to its partition.
+        """
+        if self.expiry is None:
+            return
+        resolved = (
+            Escalation.model_validate(data)
+            for key, data in self.table.items()
+            if key.startswith("esc:") and data["status"] == "resolved"
+        )
+        self.expiry.rebuild(
+            (p, esc.escalation_id, resolved_at(esc))
+            for esc in resolved
+            if (p := partition_of(esc.district)) in partitions
+        )
 
     # -- storage
 
@@ -166,6 +213,8 @@ class Escalator:
     def _save(self, esc: Escalation, partition: int, now: float) -> None:
         """State first, then filing and timer: a crash between them is repaired by the replay."""
         self.table[f"esc:{esc.escalation_id}"] = esc.model_dump(mode="json")
+        if self.expiry is not None and esc.status == "resolved":
+            self.expiry.note(partition, esc.escalation_id, now)
         self._file(esc, now)
         self._schedule(esc, partition, now)
 
@@ -203,3 +252,14 @@ class Escalator:
         due = list(self.table.get(key, ()))
         if esc.escalation_id not in due:
             self.table[key] = [*due, esc.escalation_id]
+
+
+def resolved_at(esc: Escalation) -> float:
+    """When a resolved escalation was resolved: the time of its last event."""
+    return esc.timeline[-1].event.at.timestamp() if esc.timeline else esc.opened_at
+
+
+def _markers(esc: Escalation) -> list[str]:
+    """The ``rep:`` keys that name ``esc``: its campaign's, or each report's it lists."""
+    keys = [esc.campaign.campaign_id] if esc.campaign else [r.report_id for r in esc.reports]
+    return [f"rep:{esc.code}:{key}" for key in keys]

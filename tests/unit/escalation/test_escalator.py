@@ -20,6 +20,7 @@ from streams.escalation.commands import (
 from streams.escalation.escalator import Escalator, UnknownEscalation
 from streams.escalation.lifecycle import Candidate
 from streams.escalation.policy import load_policy
+from streams.retention import Expiry
 
 POLICY = load_policy()
 T0 = 1_764_000_000.0
@@ -202,3 +203,65 @@ def test_every_district_has_one_partition():
         owned = [d for p in range(n) for d in districts_of_partition(p, n)]
         assert sorted(owned) == sorted(set(owned))
         assert len(owned) == 10
+
+
+# -- retention: resolved escalations are deleted after their time (streams/retention.py)
+
+DAY = 86_400.0
+
+
+def with_retention(table=None) -> Escalator:
+    return Escalator(POLICY, {} if table is None else table, Expiry(keep_s=DAY, per_call=10))
+
+
+def test_a_resolved_escalation_and_its_markers_go_after_retention():
+    esc = with_retention()
+    esc_id = run(esc, [(cand("r-1"), T0), (cand("r-2"), T0 + 5)])[0].escalation_id
+    run(esc, [(action(esc_id, "resolve"), T0 + 60)], start=2)
+    run(esc, [(TickCommand(), T0 + 60 + DAY - 1)], start=3)
+    assert esc.get(esc_id) is not None  # not yet a day
+    run(esc, [(TickCommand(), T0 + 60 + DAY)], start=4)
+    assert esc.get(esc_id) is None
+    assert not [k for k in esc.table if k.startswith(("rep:", "esc:"))]
+    with pytest.raises(UnknownEscalation):  # a late ack is answered 404
+        run(esc, [(action(esc_id), T0 + 2 * DAY)], start=5)
+
+
+def test_open_acknowledged_and_expired_escalations_are_kept_however_old():
+    esc = with_retention()
+    acked = run(esc, [(cand("r-1", address="A"), T0)])[0].escalation_id
+    run(esc, [(action(acked), T0 + 1)], start=1)
+    fire = run(esc, [(cand("r-2", code="BLOCKED_EXIT", address="B"), T0)], start=2)[0]
+    ticks = [(TickCommand(), T0 + day * DAY) for day in range(1, 9)]  # a step each
+    run(esc, ticks, start=3)
+    assert [e.status for e in (esc.get(acked), esc.get(fire.escalation_id)) if e] == [
+        "acknowledged",
+        "expired",
+    ]
+    assert esc.table.get("rep:TELECOM_FRAUD:r-1") == acked
+
+
+def test_a_marker_that_names_another_escalation_is_left_alone():
+    esc = with_retention()
+    esc_id = run(esc, [(cand("r-1"), T0)])[0].escalation_id
+    run(esc, [(action(esc_id, "resolve"), T0 + 60)], start=1)
+    esc.table["rep:TELECOM_FRAUD:r-1"] = "esc-330203-ffffffffffffffff"  # chosen again since
+    run(esc, [(TickCommand(), T0 + 2 * DAY)], start=2)
+    assert esc.get(esc_id) is None
+    assert esc.table["rep:TELECOM_FRAUD:r-1"] == "esc-330203-ffffffffffffffff"
+
+
+def test_after_a_rebalance_resolved_escalations_of_owned_partitions_are_found_again():
+    first = with_retention()
+    here = run(first, [(cand("r-1"), T0)])[0].escalation_id
+    run(first, [(action(here, "resolve"), T0 + 60)], start=1)
+    still_open = run(first, [(cand("r-9", address="other"), T0)], start=2)[0].escalation_id
+    restored = with_retention(dict(first.table))  # a restore passes no command through it
+    restored.rebuild_expiry({P + 1}, lambda district: P)  # not this worker's partition
+    run(restored, [(TickCommand(), T0 + 2 * DAY)], start=3)
+    assert restored.get(here) is not None
+    restored.rebuild_expiry({P}, lambda district: P)
+    assert restored.expiry is not None and len(restored.expiry) == 1
+    run(restored, [(TickCommand(), T0 + 2 * DAY + 1)], start=4)
+    assert restored.get(here) is None
+    assert restored.get(still_open) is not None
