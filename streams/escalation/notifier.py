@@ -17,7 +17,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
@@ -31,11 +31,13 @@ from streams.app import app, metrics, settings, vault
 from streams.escalation.agents import dead_letter, policy
 from streams.escalation.policy import Policy, Target
 from streams.escalation.webhook import DeliveryOutcome, RetryPolicy, deliver
+from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
+from streams.retention import DAY_S, Expiry
 from streams.settings import EscalationSettings
 from streams.topics import alerts_dlq_topic, escalations_topic
 
-__all__ = ["Webhook", "delivery_id", "notify", "payload", "webhook_for"]
+__all__ = ["Webhook", "delivery_id", "notify", "payload", "rebuild_delivered_expiry", "webhook_for"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,7 @@ class Notifier:
         rules: Policy,
         pii: PiiVault,
         delivered: MutableMapping[str, float],
+        expiry: Expiry | None = None,
     ) -> None:
         self.config = config
         self.policy = rules
@@ -94,6 +97,8 @@ class Notifier:
         # delivery id -> when: a table, so a replay after a crash does not POST again what
         # was delivered before it; the responder's dedupe covers the last milliseconds.
         self.delivered = delivered
+        # Deliveries are forgotten after retention (streams/retention.py); None: kept.
+        self.expiry = expiry
 
     async def notify(
         self, session: aiohttp.ClientSession, event: EscalationEventV1, message: faust.types.Message
@@ -119,12 +124,33 @@ class Notifier:
             body = _json(payload(event, name, target, self.pii))
             outcome = await deliver(session, hook.url, hook.secret, body, key, self.retry)
         if outcome.delivered:
-            self.delivered[key] = time.time()
+            self.delivered[key] = now = time.time()
+            if self.expiry is not None:
+                self.expiry.note(message.partition, key, now)
             metrics.labelled(metrics.notifications, name, "delivered").inc()
             metrics.notification_seconds.observe(time.time() - event.at.timestamp())
             return
         metrics.labelled(metrics.notifications, name, "failed").inc()
         await _dead_letter(event, name, key, outcome, message)
+
+    def forget_delivered(self, partition: int, now: float) -> None:
+        """Delete a few deliveries of ``partition`` past retention (inside stream iteration)."""
+        if self.expiry is None:
+            return
+        for key in self.expiry.due(partition, now):
+            when = self.delivered.get(key)
+            if when is not None and self.expiry.expired(when, now):
+                self.delivered.pop(key, None)
+
+    def rebuild_expiry(self, partitions: set[int], partition_of: Callable[[str], int]) -> None:
+        """After a rebalance: the deliveries of ``partitions`` (``partition_of`` an escalation)."""
+        if self.expiry is None:
+            return
+        self.expiry.rebuild(
+            (p, key, when)
+            for key, when in self.delivered.items()
+            if (p := partition_of(key.split(":", 1)[0])) in partitions
+        )
 
 
 def _json(body: dict[str, Any]) -> bytes:
@@ -161,7 +187,23 @@ delivered_table = app.Table(
     default=None,
     schema=faust.Schema(key_serializer="json", value_serializer="json"),
 )
-notifier = Notifier(settings.escalation, policy, vault, delivered_table)
+notifier = Notifier(
+    settings.escalation,
+    policy,
+    vault,
+    delivered_table,
+    Expiry(settings.retention.deliveries_days * DAY_S),
+)
+
+
+@delivered_table.on_recover
+async def rebuild_delivered_expiry() -> None:
+    """After a rebalance: the deliveries this worker now holds, by partition and time."""
+    owned = {
+        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.escalations
+    }
+    partitions = settings.kafka.partitions
+    notifier.rebuild_expiry(owned, lambda esc_id: partition_of(esc_id.encode(), partitions))
 
 
 @app.agent(escalations_topic, concurrency=_CONCURRENCY)
@@ -177,5 +219,6 @@ async def notify(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                     await notifier.notify(session, escalation, event.message)
                 except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
                     await dead_letter("internal_error", repr(exc), event.message, raw)
+            notifier.forget_delivered(event.message.partition, time.time())
             metrics.processed("notify", started)
             yield None
