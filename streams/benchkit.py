@@ -68,6 +68,8 @@ class ReceiverThread:
     def __init__(self) -> None:
         self.first_seen: dict[str, float] = {}
         self.deliveries = 0
+        # every delivery's escalation id, in order (appended by the receiver's thread only)
+        self.escalations: list[str] = []
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
@@ -77,6 +79,8 @@ class ReceiverThread:
 
     def _record(self, delivery: Delivery) -> None:
         self.deliveries += 1
+        if isinstance(esc_id := delivery.payload.get("escalation_id"), str):
+            self.escalations.append(esc_id)
         for report in delivery.payload.get("reports", ()):
             self.first_seen.setdefault(report["report_id"], delivery.received_at)
 

@@ -294,6 +294,17 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         choices=["rocksdb://", "memory://"],
         help="the worker's table store (memory:// keeps every table in the process)",
     )
+    soak.add_argument(
+        "--resolve",
+        action="store_true",
+        help="responders resolve every escalation within seconds of its first delivery",
+    )
+    soak.add_argument(
+        "--retention-minutes",
+        type=float,
+        default=None,
+        help="keep seen ids, deliveries and resolved escalations this long (default: days)",
+    )
     soak.set_defaults(func=_bench_soak)
 
 
@@ -331,9 +342,20 @@ def _bench_soak(args: argparse.Namespace) -> int:
 
     print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
     print(f"one worker ({args.store} tables), {args.rate:.0f} simulated messages/s", end="")
-    print(f" for {args.minutes:g} min")
+    print(f" for {args.minutes:g} min", end="")
+    if args.resolve:
+        print(", escalations resolved as they are delivered", end="")
+    if args.retention_minutes is not None:
+        print(f", retention {args.retention_minutes:g} min", end="")
+    print()
     result = run_soak(
-        Settings().kafka.bootstrap_servers, args.rate, args.minutes, args.every, store=args.store
+        Settings().kafka.bootstrap_servers,
+        args.rate,
+        args.minutes,
+        args.every,
+        store=args.store,
+        resolve=args.resolve,
+        retention_minutes=args.retention_minutes,
     )
     print("\n".join(soak_summary(result)))
     return 0

@@ -18,6 +18,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kafka import KafkaProducer
+
+from schemas.escalation import EscalationActionV1
 from streams.benchkit import (
     ReceiverThread,
     cpu_seconds,
@@ -30,10 +33,20 @@ from streams.benchkit import (
     stop_workers,
     wait_ready,
 )
+from streams.settings import Settings
 from streams.simulate.generator import SimConfig, Simulator
 from streams.simulate.publish import publish_messages
 
-__all__ = ["Sample", "SoakResult", "memory_slope", "run_soak", "sample_line", "soak_summary"]
+__all__ = [
+    "Resolver",
+    "Sample",
+    "SoakResult",
+    "memory_slope",
+    "retention_env",
+    "run_soak",
+    "sample_line",
+    "soak_summary",
+]
 
 HEADER = "   min  handled  msgs/s  rss MB  cpu %"
 
@@ -55,6 +68,7 @@ class SoakResult:
     rate: float
     minutes: float
     published: int = 0
+    resolved: int = 0  # escalations the soak's responders resolved
     samples: list[Sample] = field(default_factory=list)
 
 
@@ -90,7 +104,49 @@ def soak_summary(result: SoakResult) -> list[str]:
     if result.samples:
         handled = result.samples[-1].handled
         lines.append(f"published {result.published}, handled {handled:.0f} by the end")
+    if result.resolved:
+        lines.append(f"escalations resolved by the soak's responders: {result.resolved}")
     return lines
+
+
+def retention_env(minutes: float | None) -> dict[str, str]:
+    """The worker's settings that keep every retained table for ``minutes`` (None: defaults)."""
+    if minutes is None:
+        return {}
+    days = str(minutes / (24 * 60))
+    names = ("SEEN_REPORTS_DAYS", "CLOSED_ESCALATIONS_DAYS", "DELIVERIES_DAYS")
+    return {f"GRID_RETENTION__{name}": days for name in names}
+
+
+class Resolver:
+    """Responders who resolve every escalation they are sent, every few seconds, via alerts.acks."""
+
+    def __init__(self, settings: Settings, receiver: ReceiverThread) -> None:
+        self.topic = settings.topics.acks
+        self.receiver = receiver
+        self.producer = KafkaProducer(**settings.kafka.client_options())
+        self.resolved: set[str] = set()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="soak-resolver", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        read = 0
+        while not self.stop.wait(2.0):
+            delivered = self.receiver.escalations[read:]  # a copy; the receiver only appends
+            read += len(delivered)
+            for esc_id in dict.fromkeys(delivered):
+                if esc_id not in self.resolved:
+                    action = EscalationActionV1(escalation_id=esc_id, action="resolve", by="soak")
+                    self.producer.send(self.topic, action.model_dump_json().encode())
+                    self.resolved.add(esc_id)
+            self.producer.flush()
+
+    def close(self) -> None:
+        """Stop resolving and close the producer."""
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.producer.close()
 
 
 def run_soak(
@@ -100,12 +156,18 @@ def run_soak(
     every_s: float = 30.0,
     seed: int = 2025,
     store: str = "rocksdb://",
+    *,
+    resolve: bool = False,
+    retention_minutes: float | None = None,
 ) -> SoakResult:
     """Publish for ``minutes`` at ``rate`` to a fresh worker, sampling it every ``every_s``.
 
     ``store``: the worker's table store. With ``memory://`` every table lives in the
     process, so its memory grows with the state it keeps (each report id seen, each
     escalation and delivery); production runs ``rocksdb://``, whose memory is bounded.
+    ``resolve``: responders resolve each escalation within seconds of its first delivery,
+    as a staffed city would; without it every escalation stays open. ``retention_minutes``:
+    how long the worker keeps seen ids, deliveries and resolved escalations (default: days).
     """
     run = f"soak{uuid.uuid4().hex[:8]}"
     settings = fresh_settings(bootstrap, run)
@@ -113,7 +175,9 @@ def run_soak(
     receiver = ReceiverThread()
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="gridwatch-soak-"))
-    worker = start_worker(settings, data_dir, port, receiver, {"GRID_STORE": store})
+    env = {"GRID_STORE": store} | retention_env(retention_minutes)
+    worker = start_worker(settings, data_dir, port, receiver, env)
+    resolver = Resolver(settings, receiver) if resolve else None
     try:
         wait_ready(port, worker)
         count = int(rate * minutes * 60)
@@ -144,6 +208,9 @@ def run_soak(
             time.sleep(min(every_s, max(0.0, minutes * 60 - at)))
         publisher.join(timeout=60)
     finally:
+        if resolver is not None:
+            resolver.close()
+            result.resolved = len(resolver.resolved)
         stop_workers([worker])
         delete_topics_of(bootstrap, run)
     return result

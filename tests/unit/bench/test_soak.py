@@ -2,7 +2,8 @@
 
 import pytest
 
-from streams.soak import Sample, SoakResult, memory_slope, sample_line, soak_summary
+from streams.settings import Settings
+from streams.soak import Sample, SoakResult, memory_slope, retention_env, sample_line, soak_summary
 
 
 def samples(rss: list[float], every_s: float = 30.0) -> list[Sample]:
@@ -29,3 +30,12 @@ def test_a_warm_up_spike_does_not_count_in_the_second_half():
 def test_a_line_gives_the_pace_and_cpu_since_the_last_sample():
     first, second = samples([100, 104])
     assert sample_line(first, second).split() == ["0.5", "12000", "400", "104.0", "50"]
+
+
+def test_retention_minutes_become_the_workers_retention_settings(monkeypatch):
+    assert retention_env(None) == {}
+    for name, value in retention_env(3.0).items():
+        monkeypatch.setenv(name, value)
+    kept = Settings().retention
+    for days in (kept.seen_reports_days, kept.closed_escalations_days, kept.deliveries_days):
+        assert days * 24 * 60 == pytest.approx(3.0)
