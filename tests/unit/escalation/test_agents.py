@@ -49,3 +49,30 @@ def test_indicators_become_sightings_only_in_fraud_reports_at_the_report_time():
     (seen,) = sightings(fraud)
     assert (seen.digest, seen.grid_id, seen.at) == ("d" * 32, "330203-GL-017", AT.timestamp())
     assert sightings(findings_event(("EBIKE_CHARGING", "high"), indicators=[phone])) == []
+
+
+async def test_after_a_rebalance_the_escalator_finds_its_resolved_escalations(monkeypatch):
+    from faust.types import TP
+
+    from streams.app import app, settings
+    from streams.escalation import agents
+    from streams.escalation.commands import district_partition
+    from streams.escalation.escalator import Escalator
+    from streams.retention import Expiry
+    from tests.unit.escalation.test_escalator import T0, action, cand, run
+
+    app.finalize()
+    resolved = Escalator(agents.policy, {})
+    esc_id = run(resolved, [(cand("r-1"), T0)])[0].escalation_id
+    run(resolved, [(action(esc_id, "resolve"), T0 + 60)], start=1)
+    mine = district_partition("海曙区", settings.kafka.partitions)
+    owned = {TP(settings.topics.escalation_commands, mine), TP(settings.topics.reports, 5)}
+    monkeypatch.setattr(app.consumer, "assignment", lambda: owned)
+    monkeypatch.setattr(agents.escalator, "expiry", Expiry(keep_s=60))
+    agents.escalator_table.data.update(resolved.table)
+    try:
+        await agents.rebuild_escalator_expiry()
+        assert agents.escalator.expiry is not None
+        assert agents.escalator.expiry.due(mine, now=T0 + 120) == [esc_id]
+    finally:
+        agents.escalator_table.data.clear()
