@@ -193,6 +193,7 @@ def forget_expired_seen(partition: int, now: float) -> None:
         entry = seen_reports.get(report_id)
         if entry is not None and seen_expiry.expired(seen_time(entry, now), now):
             del seen_reports[report_id]  # not when a later message wrote it again
+            metrics.labelled(metrics.retention_deleted, seen_reports.name).inc()
 
 
 @seen_reports.on_recover

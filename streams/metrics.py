@@ -47,6 +47,7 @@ class GridMetrics:
     findings: Counter
     intake_seconds: Histogram
     intake_paused: Counter
+    retention_deleted: Counter
     escalation_events: Counter
     notifications: Counter
     notification_seconds: Histogram
@@ -137,6 +138,12 @@ class GridMetrics:
                 "grid_intake_paused_total",
                 "Times intake's sources were paused (or resumed) so escalations could catch up.",
                 ["action"],
+                registry=registry,
+            ),
+            retention_deleted=Counter(
+                "grid_retention_deleted_total",
+                "Table entries deleted after their retention (streams/retention.py), by table.",
+                ["table"],
                 registry=registry,
             ),
             escalation_events=Counter(

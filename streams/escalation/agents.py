@@ -308,6 +308,9 @@ async def escalate(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         try:
             command = command_adapter.validate_json(event.value)
             sent = escalator.handle(command, message.partition, message.timestamp, message.offset)
+            if escalator.forgotten:  # a tick deleted resolved escalations past retention
+                metrics.labelled(metrics.retention_deleted, "escalator").inc(escalator.forgotten)
+                escalator.forgotten = 0
             for escalation_event in sent:
                 await publish(escalation_event)
         except UnknownEscalation as exc:

@@ -65,6 +65,7 @@ class Escalator:
         self.table = table
         # Resolved escalations to delete when their retention passed; None: kept for good.
         self.expiry = expiry
+        self.forgotten = 0  # resolved escalations deleted so far (the agent counts them)
 
     def handle(
         self, command: Command, partition: int, now: float, cause: int
@@ -173,6 +174,7 @@ class Escalator:
                 if self.table.get(marker) == esc_id:
                     self.table.pop(marker, None)
             self.table.pop(f"esc:{esc_id}", None)
+            self.forgotten += 1
 
     def rebuild_expiry(self, partitions: set[int], partition_of: Callable[[str], int]) -> None:
         """After a rebalance: the resolved escalations of ``partitions``, by resolve time.

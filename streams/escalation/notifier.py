@@ -141,6 +141,7 @@ class Notifier:
             when = self.delivered.get(key)
             if when is not None and self.expiry.expired(when, now):
                 self.delivered.pop(key, None)
+                metrics.labelled(metrics.retention_deleted, "notifier-delivered").inc()
 
     def rebuild_expiry(self, partitions: set[int], partition_of: Callable[[str], int]) -> None:
         """After a rebalance: the deliveries of ``partitions`` (``partition_of`` an escalation)."""

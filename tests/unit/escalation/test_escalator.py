@@ -222,6 +222,7 @@ def test_a_resolved_escalation_and_its_markers_go_after_retention():
     assert esc.get(esc_id) is not None  # not yet a day
     run(esc, [(TickCommand(), T0 + 60 + DAY)], start=4)
     assert esc.get(esc_id) is None
+    assert esc.forgotten == 1  # for the metric
     assert not [k for k in esc.table if k.startswith(("rep:", "esc:"))]
     with pytest.raises(UnknownEscalation):  # a late ack is answered 404
         run(esc, [(action(esc_id), T0 + 2 * DAY)], start=5)

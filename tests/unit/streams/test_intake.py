@@ -9,7 +9,7 @@ from faust.types import TP
 
 from schemas import IntakeSource, accepted_report_adapter, dead_letter_adapter
 from streams import intake, topics
-from streams.app import app
+from streams.app import app, registry
 from streams.intake import DeadLetter, Duplicate, Forward, Rekey, owns_report_id, route
 from streams.retention import Expiry
 from streams.triage.agent import findings_read_back
@@ -187,6 +187,11 @@ def expiry(monkeypatch):
     return fresh
 
 
+def deleted_seen_entries() -> float:
+    labels = {"table": "intake-seen-reports"}
+    return registry.get_sample_value("grid_retention_deleted_total", labels) or 0.0
+
+
 async def put_report(agent, report_factory, report_id: str, partition: int, at: float):
     raw = json.dumps(report_factory(report_id=report_id)).encode()
     await agent.put(raw, key=report_id.encode(), partition=partition, timestamp=at)
@@ -201,8 +206,10 @@ async def test_a_seen_entry_carries_its_broker_time_and_goes_after_retention(
             assert intake.seen_reports.data["r-0001"][1:] == [2, 0, 1000.0]  # partition, offset
             await put_report(agent, report_factory, "r-0002", 2, at=1059.0)
             assert "r-0001" in intake.seen_reports.data  # not yet a minute
+            before = deleted_seen_entries()
             await put_report(agent, report_factory, "r-0003", 2, at=1061.0)
             assert "r-0001" not in intake.seen_reports.data
+            assert deleted_seen_entries() == before + 1
             assert "r-0002" in intake.seen_reports.data
             # a retry after retention is no longer recognised: accepted again (the trade)
             await put_report(agent, report_factory, "r-0001", 2, at=1062.0)
