@@ -18,6 +18,7 @@ import base64
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from time import perf_counter
@@ -36,6 +37,7 @@ from schemas.escalation import (
 from schemas.findings import FindingsEventV1
 from streams.app import app, metrics, outputs, settings
 from streams.escalation.campaigns import CampaignDecision, CampaignState, Sighting, observe
+from streams.escalation.campaigns import expired as campaign_expired
 from streams.escalation.commands import (
     ActionCommand,
     CandidateCommand,
@@ -46,6 +48,7 @@ from streams.escalation.commands import (
 from streams.escalation.escalator import Escalator, UnknownEscalation
 from streams.escalation.lifecycle import Candidate, district_of
 from streams.escalation.policy import CAMPAIGN_CODE, load_policy
+from streams.partitioning import partition_of
 from streams.retention import DAY_S, Expiry
 from streams.topics import (
     acks_topic,
@@ -60,7 +63,9 @@ __all__ = [
     "escalate",
     "escalator",
     "escalator_table",
+    "forget_quiet_indicators",
     "policy",
+    "rebuild_campaign_expiry",
     "rebuild_escalator_expiry",
     "route_actions",
     "route_findings",
@@ -246,6 +251,32 @@ def _sighting_json(seen: Sighting) -> bytes:
     return json.dumps(dataclasses.asdict(seen), ensure_ascii=False).encode()
 
 
+# An indicator's sightings are deleted once none is left in the window (no campaign can
+# open or grow from them), by report time: a replayed backlog keeps its own clock.
+_campaign_expiry = Expiry(policy.campaigns.window + 1.0)
+
+
+def forget_quiet_indicators(partition: int, now: float) -> None:
+    """Delete a few indicators of ``partition`` seen last more than a window before ``now``."""
+    for digest in _campaign_expiry.due(partition, now):
+        state = campaign_table.get(digest)
+        if state is not None and campaign_expired(state, now, window_s=policy.campaigns.window):
+            del campaign_table[digest]
+            metrics.labelled(metrics.retention_deleted, campaign_table.name).inc()
+
+
+@campaign_table.on_recover
+async def rebuild_campaign_expiry() -> None:
+    """After a rebalance: the indicators of this worker's partitions, by their last sighting."""
+    topic = settings.topics.indicators
+    owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
+    _campaign_expiry.rebuild(
+        (p, digest, state["sightings"][-1]["at"] if state["sightings"] else 0.0)
+        for digest, state in campaign_table.items()
+        if (p := partition_of(digest.encode(), _PARTITIONS)) in owned
+    )
+
+
 @app.agent(indicators_topic)
 async def watch_campaigns(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """Count sightings per indicator; a campaign opens (or grows) into the escalator."""
@@ -258,6 +289,10 @@ async def watch_campaigns(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                 campaign_table.get(seen.digest), seen, window_s=window, min_grids=min_grids
             )
             campaign_table[seen.digest] = state
+            newest = state["sightings"][-1]["at"] if state["sightings"] else seen.at
+            _campaign_expiry.note(event.message.partition, seen.digest, newest)
+            # report time, but never ahead of the clock: a misdated report must not clear
+            forget_quiet_indicators(event.message.partition, min(seen.at, time.time()))
             if decision is not None:
                 news = campaign_candidates(decision, state)
                 for cand in news if decision.kind == "opened" else news[-1:]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import UTC, datetime
+
+import pytest
 
 from schemas.findings import FindingsEventV1
 from streams.escalation.agents import candidates, sightings
@@ -76,3 +80,79 @@ async def test_after_a_rebalance_the_escalator_finds_its_resolved_escalations(mo
         assert agents.escalator.expiry.due(mine, now=T0 + 120) == [esc_id]
     finally:
         agents.escalator_table.data.clear()
+
+
+def sighting_json(digest: str, report_id: str, at: float) -> bytes:
+    fields: dict[str, object] = {"digest": digest, "kind": "phone", "masked": "170****0000"}
+    fields |= {"report_id": report_id, "grid_id": "330203-GL-017", "district": "海曙区", "at": at}
+    return json.dumps(fields).encode()
+
+
+@pytest.fixture
+def campaign_app(monkeypatch):
+    from streams.app import app
+    from streams.escalation import agents
+    from streams.retention import Expiry
+
+    app.finalize()
+    app.flow_control.resume()
+    agents.campaign_table.data.clear()
+    window = agents.policy.campaigns.window
+    monkeypatch.setattr(agents, "_campaign_expiry", Expiry(window + 1.0))
+    yield agents, window
+    agents.campaign_table.data.clear()
+
+
+async def test_an_indicator_quiet_for_a_window_is_forgotten_by_report_time(campaign_app):
+    agents, window = campaign_app
+    t0 = 1_700_000_000.0
+    async with agents.watch_campaigns.test_context() as agent:
+        await agent.put(sighting_json("d-old", "r-1", t0), key=b"d-old", partition=1)
+        await agent.put(sighting_json("d-new", "r-2", t0 + window), key=b"d-new", partition=1)
+        assert set(agents.campaign_table.data) == {"d-old", "d-new"}  # a window, not more
+        await agent.put(sighting_json("d-far", "r-3", t0 + window + 5), key=b"d-far", partition=4)
+        assert "d-old" in agents.campaign_table.data  # a message of another partition
+        await agent.put(sighting_json("d-x", "r-4", t0 + window + 5), key=b"d-x", partition=1)
+        assert set(agents.campaign_table.data) == {"d-new", "d-far", "d-x"}
+
+
+async def test_a_misdated_report_from_the_future_clears_nothing(campaign_app):
+    agents, window = campaign_app
+    now = time.time()
+    async with agents.watch_campaigns.test_context() as agent:
+        await agent.put(sighting_json("d-today", "r-1", now - 60), key=b"d", partition=1)
+        future = now + 10 * window
+        await agent.put(sighting_json("d-future", "r-2", future), key=b"f", partition=1)
+    assert "d-today" in agents.campaign_table.data
+
+
+async def test_an_indicator_seen_again_is_kept_for_its_new_sighting(campaign_app):
+    agents, window = campaign_app
+    t0 = 1_700_000_000.0
+    agents._campaign_expiry.note(1, "d-1", t0 - window - 10)  # its sightings before...
+    async with agents.watch_campaigns.test_context() as agent:
+        await agent.put(sighting_json("d-1", "r-1", t0), key=b"d-1", partition=1)  # ...and now
+        await agent.put(sighting_json("d-2", "r-2", t0 + 2), key=b"d-2", partition=1)
+    assert "d-1" in agents.campaign_table.data
+
+
+async def test_after_a_rebalance_indicators_of_owned_partitions_are_found_again(
+    campaign_app, monkeypatch
+):
+    from faust.types import TP
+
+    from streams.app import app, settings
+    from streams.partitioning import partition_of
+
+    agents, window = campaign_app
+    digests = [f"digest-{i}" for i in range(12)]
+    where = {d: partition_of(d.encode(), settings.kafka.partitions) for d in digests}
+    mine = where[digests[0]]
+    for d in digests:
+        agents.campaign_table.data[d] = {"sightings": [{"at": 100.0}], "campaign": None}
+    owned = {TP(settings.topics.indicators, mine), TP(settings.topics.reports, mine + 1)}
+    monkeypatch.setattr(app.consumer, "assignment", lambda: owned)
+    await agents.rebuild_campaign_expiry()
+    due = agents._campaign_expiry.due(mine, now=100.0 + window + 1)
+    assert len(agents._campaign_expiry) + len(due) == sum(p == mine for p in where.values())
+    assert {where[d] for d in due} == {mine}
