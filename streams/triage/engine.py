@@ -244,11 +244,7 @@ class TriageEngine:
         """
         k = self.knowledge
         norm = k.normalise(text)
-        special: dict[int, tuple[int, int]] = {}
-        if k.pattern:  # one pass of the regex: most texts have no match at all
-            for m in k.pattern.finditer(norm):
-                special[m.start()] = k.pattern_token(norm, m.start())
-        return _walk(norm, k.trie, special, self.roles.breaks)
+        return _walk(norm, k.trie, k.pattern_tokens(norm), self.roles.breaks)
 
     def possible_codes(self, mask: int) -> list[CodeRules]:
         """The codes whose triggers the words found could meet, before any negation.

@@ -51,6 +51,12 @@ def test_bad_regex(tmp_path):
         load_engine(path)
 
 
+def test_pattern_that_can_match_nothing(tmp_path):
+    path = _broken(tmp_path, "  night: ['2[1-3]", "  night: ['(?:晚上)?', '2[1-3]")
+    with pytest.raises(KnowledgeError, match="at least one character"):
+        load_engine(path)
+
+
 def test_yaml_syntax_error(tmp_path):
     path = _broken(tmp_path, "codes:\n", "codes: [\n")
     with pytest.raises(KnowledgeError, match=r"rules.yaml:\d+:\d+"):
