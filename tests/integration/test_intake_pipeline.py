@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections import Counter
 
 import pytest
@@ -11,6 +12,7 @@ from kafka import KafkaProducer
 
 from schemas import accepted_report_adapter, dead_letter_adapter, findings_event_adapter
 from streams.admin import describe_topics
+from streams.partitioning import partition_of
 from streams.publish import publish_lines
 from streams.sample import make_sample
 from streams.topic_reader import read_topic
@@ -166,3 +168,45 @@ def test_topics_are_created_with_explicit_partitions_and_listed(pipeline):
         return {name: n for name, n in described.items() if name in expected}
 
     wait_for(lambda: listed() == expected, 30, describe=lambda: str(listed()))  # metadata settles
+
+
+def test_a_seen_id_past_retention_is_deleted_in_the_changelog_too(pipeline, start_worker):
+    """Retention on the real broker: the delete is a changelog tombstone a restart honours."""
+    s = pipeline.settings
+    pipeline.extra_env = {"GRID_RETENTION__SEEN_REPORTS_DAYS": str(3 / 86_400)}  # 3 seconds
+    template = make_sample(1, 0, 0, seed=21).valid[0]
+    first_id = "keep-0001"
+    partition = partition_of(first_id.encode(), s.kafka.partitions)
+    later = [
+        rid
+        for rid in (f"later-{i:04d}" for i in range(500))
+        if partition_of(rid.encode(), s.kafka.partitions) == partition
+    ]
+
+    def publish(report_id: str) -> None:
+        line = json.dumps(template | {"report_id": report_id}).encode()
+        publish_lines(s, [line], progress=False)
+
+    def last_changelog_value() -> bytes | None:
+        changelog = f"{s.app_id}-intake-seen-reports-changelog"
+        records = read_topic(s.kafka.bootstrap_list, changelog, idle_timeout_ms=1000)
+        key = json.dumps(first_id).encode()
+        return [r.value for r in records if r.key == key][-1]
+
+    worker = start_worker()
+    publish(first_id)
+    publish(first_id)  # a retry within retention: recognised
+    wait_for(lambda: worker.metric("grid_reports_duplicate_total") == 1, 60, worker._died)
+    assert last_changelog_value() is not None
+    time.sleep(4)  # past retention; the next messages of its partition delete it
+    for report_id in later[:3]:
+        publish(report_id)
+    deleted = 'grid_retention_deleted_total{table="intake-seen-reports"}'
+    wait_for(lambda: worker.metric(deleted) >= 1, 60, worker._died)
+    wait_for(lambda: last_changelog_value() is None, 30, worker._died)  # a tombstone
+    worker.stop()
+
+    again = start_worker(worker.instance_id, worker.port)  # restores the table from its changelog
+    publish(first_id)  # past retention: accepted again
+    wait_for(lambda: accepted_ids(pipeline)[first_id] == 2, 60, again._died)
+    assert all(n == 1 for rid, n in accepted_ids(pipeline).items() if rid != first_id)
