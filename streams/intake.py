@@ -188,12 +188,19 @@ def remember_seen(report_id: str, source: IntakeSource, at: float) -> None:
 
 
 def forget_expired_seen(partition: int, now: float) -> None:
-    """Delete a few seen entries of ``partition`` past retention (inside stream iteration)."""
-    for report_id in seen_expiry.due(partition, now):
-        entry = seen_reports.get(report_id)
-        if entry is not None and seen_expiry.expired(seen_time(entry, now), now):
-            del seen_reports[report_id]  # not when a later message wrote it again
-            metrics.labelled(metrics.retention_deleted, seen_reports.name).inc()
+    """Delete a few seen entries of ``partition`` past retention (inside stream iteration).
+
+    Housekeeping after the message was handled: a failure is logged, never raised (an
+    exception would restart the agent), and the entry is tried again after a rebalance.
+    """
+    try:
+        for report_id in seen_expiry.due(partition, now):
+            entry = seen_reports.get(report_id)
+            if entry is not None and seen_expiry.expired(seen_time(entry, now), now):
+                del seen_reports[report_id]  # not when a later message wrote it again
+                metrics.labelled(metrics.retention_deleted, seen_reports.name).inc()
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("could not delete expired seen ids of partition %d: %r", partition, exc)
 
 
 @seen_reports.on_recover

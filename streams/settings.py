@@ -269,8 +269,8 @@ class RetentionSettings(BaseModel):
     # A retry is recognised while its report id is kept: longer than grid.reports' 7 days,
     # so a replay of the whole topic (a consumer group reset) still finds every duplicate.
     seen_reports_days: float = Field(default=8.0, gt=0)
-    # An escalation closed (resolved or expired) longer ago is forgotten: its page, its acks
-    # (then 404) and its report markers. Open ones are never deleted.
+    # An escalation resolved longer ago is forgotten: its page, its acks (then 404) and its
+    # report markers. Open, acknowledged and expired ones are never deleted.
     closed_escalations_days: float = Field(default=30.0, gt=0)
     # Deliveries made: a replayed notification older than this would be POSTed again.
     deliveries_days: float = Field(default=30.0, gt=0)

@@ -64,6 +64,7 @@ __all__ = [
     "escalator",
     "escalator_table",
     "forget_quiet_indicators",
+    "forget_resolved",
     "policy",
     "rebuild_campaign_expiry",
     "rebuild_escalator_expiry",
@@ -257,12 +258,19 @@ _campaign_expiry = Expiry(policy.campaigns.window + 1.0)
 
 
 def forget_quiet_indicators(partition: int, now: float) -> None:
-    """Delete a few indicators of ``partition`` seen last more than a window before ``now``."""
-    for digest in _campaign_expiry.due(partition, now):
-        state = campaign_table.get(digest)
-        if state is not None and campaign_expired(state, now, window_s=policy.campaigns.window):
-            del campaign_table[digest]
-            metrics.labelled(metrics.retention_deleted, campaign_table.name).inc()
+    """Delete a few indicators of ``partition`` seen last more than a window before ``now``.
+
+    Housekeeping after the sighting was counted: a failure is logged, never raised.
+    """
+    try:
+        for digest in _campaign_expiry.due(partition, now):
+            state = campaign_table.get(digest)
+            window = policy.campaigns.window
+            if state is not None and campaign_expired(state, now, window_s=window):
+                del campaign_table[digest]
+                metrics.labelled(metrics.retention_deleted, campaign_table.name).inc()
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("could not delete quiet indicators of partition %d: %r", partition, exc)
 
 
 @campaign_table.on_recover
@@ -343,11 +351,10 @@ async def escalate(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         try:
             command = command_adapter.validate_json(event.value)
             sent = escalator.handle(command, message.partition, message.timestamp, message.offset)
-            if escalator.forgotten:  # a tick deleted resolved escalations past retention
-                metrics.labelled(metrics.retention_deleted, "escalator").inc(escalator.forgotten)
-                escalator.forgotten = 0
             for escalation_event in sent:
                 await publish(escalation_event)
+            if isinstance(command, TickCommand):  # its events are out: now the housekeeping
+                forget_resolved(message.partition, message.timestamp)
         except UnknownEscalation as exc:
             await dead_letter(
                 "unknown_escalation",
@@ -360,6 +367,17 @@ async def escalate(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             await dead_letter("internal_error", repr(exc), message, event.value)
         metrics.processed("escalate", started)
         yield None
+
+
+def forget_resolved(partition: int, now: float) -> None:
+    """Delete resolved escalations past retention; a failure is logged, the next tick retries."""
+    try:
+        deleted = escalator.forget_resolved(partition, now)
+    except Exception as exc:  # noqa: BLE001 - housekeeping must not fail the tick's command
+        log.warning("could not delete resolved escalations of partition %d: %r", partition, exc)
+        return
+    if deleted:
+        metrics.labelled(metrics.retention_deleted, escalator_table.name).inc(deleted)
 
 
 async def publish(event: EscalationEventV1) -> None:

@@ -12,8 +12,8 @@ Writes are ordered so that any prefix can be completed by replaying the commands
     cursor:{p}           the next second to look at, and which ids recent ticks moved
 
 A resolved escalation is deleted with its report markers ``closed_escalations_days`` after
-its resolve, by the ticks of its partition (streams/retention.py). Expired ones are kept:
-nobody answered, so they stay on the board until someone resolves them.
+its resolve, after a tick of its partition (``forget_resolved``, streams/retention.py).
+Expired ones are kept: nobody answered, so they stay on the board until someone resolves them.
 
 A replayed command that the state already reflects (``applied`` >= its offset) re-sends the
 events it caused; the notifier and responders drop repeats by event and delivery id.
@@ -65,7 +65,6 @@ class Escalator:
         self.table = table
         # Resolved escalations to delete when their retention passed; None: kept for good.
         self.expiry = expiry
-        self.forgotten = 0  # resolved escalations deleted so far (the agent counts them)
 
     def handle(
         self, command: Command, partition: int, now: float, cause: int
@@ -153,17 +152,18 @@ class Escalator:
         self.table[f"cursor:{partition}"] = {"next": end, "last": cause, "history": history}
         for second in range(start, end):  # after the cursor: a crash before this only leaks
             self.table.pop(f"due:{partition}:{second}", None)
-        self._forget_resolved(partition, now)
         return events
 
-    def _forget_resolved(self, partition: int, now: float) -> None:
+    def forget_resolved(self, partition: int, now: float) -> int:
         """Delete resolved escalations of ``partition`` past retention, and their markers.
 
-        A report joined after the first ``MAX_REPORTS_LISTED`` is not listed, so its marker
-        stays: small, and only for escalations that grouped that many reports.
+        Called by the agent after a tick's events are sent. A report joined after the first
+        ``MAX_REPORTS_LISTED`` is not listed, so its marker stays: small, and only for
+        escalations that grouped that many reports. Returns how many were deleted.
         """
         if self.expiry is None:
-            return
+            return 0
+        deleted = 0
         for esc_id in self.expiry.due(partition, now):
             esc = self.get(esc_id)
             if esc is None or esc.status != "resolved":
@@ -174,7 +174,8 @@ class Escalator:
                 if self.table.get(marker) == esc_id:
                     self.table.pop(marker, None)
             self.table.pop(f"esc:{esc_id}", None)
-            self.forgotten += 1
+            deleted += 1
+        return deleted
 
     def rebuild_expiry(self, partitions: set[int], partition_of: Callable[[str], int]) -> None:
         """After a rebalance: the resolved escalations of ``partitions``, by resolve time.

@@ -156,3 +156,24 @@ async def test_after_a_rebalance_indicators_of_owned_partitions_are_found_again(
     due = agents._campaign_expiry.due(mine, now=100.0 + window + 1)
     assert len(agents._campaign_expiry) + len(due) == sum(p == mine for p in where.values())
     assert {where[d] for d in due} == {mine}
+
+
+def test_housekeeping_after_a_tick_counts_its_deletes_and_never_raises(monkeypatch, caplog):
+    from streams.app import registry
+    from streams.escalation import agents
+
+    def deleted() -> float:
+        labels = {"table": "escalator"}
+        return registry.get_sample_value("grid_retention_deleted_total", labels) or 0.0
+
+    before = deleted()
+    monkeypatch.setattr(agents.escalator, "forget_resolved", lambda partition, now: 3)
+    agents.forget_resolved(2, 1000.0)
+    assert deleted() == before + 3
+
+    def broken(partition: int, now: float) -> int:
+        raise RuntimeError("changelog gone")
+
+    monkeypatch.setattr(agents.escalator, "forget_resolved", broken)
+    agents.forget_resolved(2, 1000.0)  # logged, not raised: the tick's events are already out
+    assert "could not delete resolved escalations of partition 2" in caplog.text

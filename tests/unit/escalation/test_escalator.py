@@ -218,11 +218,10 @@ def test_a_resolved_escalation_and_its_markers_go_after_retention():
     esc = with_retention()
     esc_id = run(esc, [(cand("r-1"), T0), (cand("r-2"), T0 + 5)])[0].escalation_id
     run(esc, [(action(esc_id, "resolve"), T0 + 60)], start=2)
-    run(esc, [(TickCommand(), T0 + 60 + DAY - 1)], start=3)
+    assert esc.forget_resolved(P, T0 + 60 + DAY - 1) == 0
     assert esc.get(esc_id) is not None  # not yet a day
-    run(esc, [(TickCommand(), T0 + 60 + DAY)], start=4)
+    assert esc.forget_resolved(P, T0 + 60 + DAY) == 1
     assert esc.get(esc_id) is None
-    assert esc.forgotten == 1  # for the metric
     assert not [k for k in esc.table if k.startswith(("rep:", "esc:"))]
     with pytest.raises(UnknownEscalation):  # a late ack is answered 404
         run(esc, [(action(esc_id), T0 + 2 * DAY)], start=5)
@@ -235,6 +234,7 @@ def test_open_acknowledged_and_expired_escalations_are_kept_however_old():
     fire = run(esc, [(cand("r-2", code="BLOCKED_EXIT", address="B"), T0)], start=2)[0]
     ticks = [(TickCommand(), T0 + day * DAY) for day in range(1, 9)]  # a step each
     run(esc, ticks, start=3)
+    assert esc.forget_resolved(P, T0 + 30 * DAY) == 0
     assert [e.status for e in (esc.get(acked), esc.get(fire.escalation_id)) if e] == [
         "acknowledged",
         "expired",
@@ -247,7 +247,7 @@ def test_a_marker_that_names_another_escalation_is_left_alone():
     esc_id = run(esc, [(cand("r-1"), T0)])[0].escalation_id
     run(esc, [(action(esc_id, "resolve"), T0 + 60)], start=1)
     esc.table["rep:TELECOM_FRAUD:r-1"] = "esc-330203-ffffffffffffffff"  # chosen again since
-    run(esc, [(TickCommand(), T0 + 2 * DAY)], start=2)
+    esc.forget_resolved(P, T0 + 2 * DAY)
     assert esc.get(esc_id) is None
     assert esc.table["rep:TELECOM_FRAUD:r-1"] == "esc-330203-ffffffffffffffff"
 
@@ -259,10 +259,10 @@ def test_after_a_rebalance_resolved_escalations_of_owned_partitions_are_found_ag
     still_open = run(first, [(cand("r-9", address="other"), T0)], start=2)[0].escalation_id
     restored = with_retention(dict(first.table))  # a restore passes no command through it
     restored.rebuild_expiry({P + 1}, lambda district: P)  # not this worker's partition
-    run(restored, [(TickCommand(), T0 + 2 * DAY)], start=3)
+    assert restored.forget_resolved(P, T0 + 2 * DAY) == 0
     assert restored.get(here) is not None
     restored.rebuild_expiry({P}, lambda district: P)
     assert restored.expiry is not None and len(restored.expiry) == 1
-    run(restored, [(TickCommand(), T0 + 2 * DAY + 1)], start=4)
+    assert restored.forget_resolved(P, T0 + 2 * DAY + 1) == 1
     assert restored.get(here) is None
     assert restored.get(still_open) is not None
