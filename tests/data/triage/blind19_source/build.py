@@ -63,7 +63,7 @@ GOOD_HINTS = {
 }
 SHORT = {v: k for k, v in CODES.items()}
 # tags that fix the day to agree with the text: (first day, last day), both inclusive
-# (the year 2031: 1 January is a Wednesday; 春节 23 January, 元宵 6 February; 清明 5 April; 高考 7-8 June;
+# (the year 2031: 1 January is a Wednesday; 春节 23 January, 元宵 6 February; 清明 early April; 高考 7-8 June;
 # 开学 1 September; 119 消防宣传月 November; 31 December is a Wednesday)
 DAYS = {
     "winter": ((2031, 1, 1), (2031, 2, 28)),     # 天一冷, 冬天
@@ -77,6 +77,7 @@ DAYS = {
     "typhoon": ((2031, 7, 15), (2031, 9, 20)),   # 台风过后
     "kaixue0": ((2031, 8, 20), (2031, 8, 31)),   # 开学前安全检查
     "kaixue": ((2031, 9, 1), (2031, 9, 1)),      # 开学第一天 / 开学第一课
+    "chongyang": ((2031, 9, 1), (2031, 9, 30)),  # "下个月重阳节" (重阳 falls in late October 2031)
     "xf": ((2031, 11, 1), (2031, 11, 30)),       # 119 消防宣传月
     "s11": ((2031, 11, 12), (2031, 12, 31)),     # 双十一买的, 到现在不发货
 }
