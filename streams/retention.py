@@ -15,6 +15,7 @@ table after a rebalance (``rebuild``): a restore does not pass through the agent
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 
@@ -24,11 +25,13 @@ DAY_S = 86_400.0
 
 
 class Expiry:
-    """The keys of one table, per partition, in the order of their time, to delete when due.
+    """The keys of one table, per partition, by the second of their time, to delete when due.
 
     Times come from the caller (a broker timestamp, a state's closing time) and are expected
-    to grow within a partition; one that does not only waits behind its elders. ``due``
-    returns keys whose noted time has passed: the caller checks the entry itself before
+    to grow within a partition; one that does not only waits behind its elders. Keys are kept
+    by whole second, a list per second: at a busy second that is 8 bytes a key, where a
+    ``(time, key)`` pair each cost ~90. So a key comes due up to a second late, never early.
+    ``due`` returns keys whose second has passed: the caller checks the entry itself before
     deleting it, since the key may have been written again since.
     """
 
@@ -38,27 +41,35 @@ class Expiry:
             raise ValueError(msg)
         self.keep_s = keep_s
         self.per_call = per_call  # bounded work per event; more than one event writes
-        self._queues: dict[int, deque[tuple[float, str]]] = {}
+        self._queues: dict[int, deque[tuple[int, list[str]]]] = {}
 
     def note(self, partition: int, key: str, at: float) -> None:
         """Remember that ``key`` was written in ``partition`` with the time ``at``."""
+        second = math.floor(at)
         queue = self._queues.get(partition)
         if queue is None:
             queue = self._queues[partition] = deque()
-        queue.append((at, key))
+        if queue and queue[-1][0] == second:
+            queue[-1][1].append(key)
+        else:
+            queue.append((second, [key]))
 
     def expired(self, at: float, now: float) -> bool:
         """Whether an entry of time ``at`` is past its retention at ``now``."""
         return at <= now - self.keep_s
 
     def due(self, partition: int, now: float) -> list[str]:
-        """Take up to ``per_call`` keys of ``partition`` whose time is past retention."""
+        """Take up to ``per_call`` keys of ``partition`` whose whole second is past retention."""
         queue = self._queues.get(partition)
-        if not queue or not self.expired(queue[0][0], now):
+        if not queue or not self.expired(queue[0][0] + 1, now):
             return []  # the usual case: nothing due
         keys: list[str] = []
-        while queue and len(keys) < self.per_call and self.expired(queue[0][0], now):
-            keys.append(queue.popleft()[1])
+        while queue and len(keys) < self.per_call and self.expired(queue[0][0] + 1, now):
+            bucket = queue[0][1]
+            while bucket and len(keys) < self.per_call:
+                keys.append(bucket.pop())
+            if not bucket:
+                queue.popleft()
         return keys
 
     def rebuild(self, entries: Iterable[tuple[int, str, float]]) -> None:
@@ -66,7 +77,10 @@ class Expiry:
         by_partition: dict[int, list[tuple[float, str]]] = {}
         for partition, key, at in entries:
             by_partition.setdefault(partition, []).append((at, key))
-        self._queues = {p: deque(sorted(items)) for p, items in by_partition.items()}
+        self._queues = {}
+        for partition, items in by_partition.items():
+            for at, key in sorted(items):
+                self.note(partition, key, at)
 
     def __len__(self) -> int:
-        return sum(len(queue) for queue in self._queues.values())
+        return sum(len(keys) for queue in self._queues.values() for _, keys in queue)

@@ -77,7 +77,7 @@ async def test_after_a_rebalance_the_escalator_finds_its_resolved_escalations(mo
     try:
         await agents.rebuild_escalator_expiry()
         assert agents.escalator.expiry is not None
-        assert agents.escalator.expiry.due(mine, now=T0 + 120) == [esc_id]
+        assert agents.escalator.expiry.due(mine, now=T0 + 121) == [esc_id]
     finally:
         agents.escalator_table.data.clear()
 
@@ -153,7 +153,7 @@ async def test_after_a_rebalance_indicators_of_owned_partitions_are_found_again(
     owned = {TP(settings.topics.indicators, mine), TP(settings.topics.reports, mine + 1)}
     monkeypatch.setattr(app.consumer, "assignment", lambda: owned)
     await agents.rebuild_campaign_expiry()
-    due = agents._campaign_expiry.due(mine, now=100.0 + window + 1)
+    due = agents._campaign_expiry.due(mine, now=100.0 + window + 2)
     assert len(agents._campaign_expiry) + len(due) == sum(p == mine for p in where.values())
     assert {where[d] for d in due} == {mine}
 

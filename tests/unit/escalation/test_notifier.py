@@ -57,9 +57,9 @@ async def test_deliveries_are_remembered_then_forgotten_after_retention(fake_clo
     keys = {delivery_id(event, target) for target in event.targets}
     assert set(delivered) == keys  # police, bank and community at once
     notifier.forget_delivered(4, T0 + DAY - 1)
-    notifier.forget_delivered(3, T0 + DAY)  # another partition's messages
+    notifier.forget_delivered(3, T0 + DAY + 1)  # another partition's messages
     assert set(delivered) == keys
-    notifier.forget_delivered(4, T0 + DAY)
+    notifier.forget_delivered(4, T0 + DAY + 1)  # by whole second: up to 1 s late
     assert delivered == {}
 
 
@@ -79,6 +79,6 @@ def test_after_a_rebalance_deliveries_of_owned_partitions_are_found_again():
     notifier = make_notifier(delivered)
     where = {"esc-330203-aaaa": 1, "esc-330212-bbbb": 2}
     notifier.rebuild_expiry({1}, where.__getitem__)
-    notifier.forget_delivered(2, T0 + DAY)
-    notifier.forget_delivered(1, T0 + DAY)
+    notifier.forget_delivered(2, T0 + DAY + 1)
+    notifier.forget_delivered(1, T0 + DAY + 1)
     assert delivered == {"esc-330212-bbbb:r0:l0:bank": T0}

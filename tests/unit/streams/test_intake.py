@@ -255,4 +255,4 @@ async def test_after_a_rebalance_the_expiry_is_rebuilt_from_the_owned_entries(
     assert len(expiry) == 3
     assert expiry.due(4, now=10_000.0) == []
     assert expiry.due(2, now=1000.0 + 59) == ["rekeyed", "mine"]
-    assert expiry.due(2, now=1000.0 + 60) == ["legacy"]  # counted from the rebuild
+    assert expiry.due(2, now=1000.0 + 61) == ["legacy"]  # counted from the rebuild

@@ -8,8 +8,8 @@ from streams.retention import Expiry
 def test_nothing_is_due_before_its_retention_passed():
     expiry = Expiry(keep_s=60)
     expiry.note(0, "a", at=1000)
-    assert expiry.due(0, now=1059) == []
-    assert expiry.due(0, now=1060) == ["a"]
+    assert expiry.due(0, now=1060) == []  # keys are kept by whole second: up to 1 s late
+    assert expiry.due(0, now=1061) == ["a"]
     assert expiry.due(0, now=5000) == []  # taken once
 
 
@@ -47,8 +47,8 @@ def test_rebuild_replaces_what_was_noted_and_sorts_by_time():
     assert len(expiry) == 3
     assert expiry.due(0, now=1000) == []
     assert expiry.due(3, now=20) == ["early"]
-    assert expiry.due(3, now=40) == ["late"]
-    assert expiry.due(4, now=40) == ["other"]
+    assert expiry.due(3, now=41) == ["late"]
+    assert expiry.due(4, now=41) == ["other"]
 
 
 @pytest.mark.parametrize(("keep_s", "per_call"), [(0, 4), (-1, 4), (10, 0)])
