@@ -14,6 +14,7 @@ is not is re-sent once through ``grid.reports.rekey`` keyed by it.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Container, Mapping
 from dataclasses import dataclass
@@ -161,7 +162,11 @@ seen_reports = app.Table(
     schema=faust.Schema(key_serializer="json", value_serializer="json"),
 )
 # Entries are deleted ``seen_reports_days`` after their message (streams/retention.py).
-seen_expiry = Expiry(settings.retention.seen_reports_days * DAY_S)
+seen_expiry = Expiry(
+    settings.retention.seen_reports_days * DAY_S,
+    name=seen_reports.name,
+    deleted=metrics.labelled(metrics.retention_deleted, seen_reports.name).inc,
+)
 
 
 def seen_entry(source: IntakeSource, at: float) -> list[Any]:
@@ -176,7 +181,7 @@ def seen_where(entry: list[Any]) -> list[Any]:
     return entry[:3]
 
 
-def seen_time(entry: list[Any], default: float) -> float:
+def seen_time(entry: list[Any], default: float = -math.inf) -> float:
     """The broker time of a seen entry; ``default`` for entries older than the field."""
     return float(entry[3]) if len(entry) > 3 else default  # noqa: PLR2004
 
@@ -188,19 +193,8 @@ def remember_seen(report_id: str, source: IntakeSource, at: float) -> None:
 
 
 def forget_expired_seen(partition: int, now: float) -> None:
-    """Delete a few seen entries of ``partition`` past retention (inside stream iteration).
-
-    Housekeeping after the message was handled: a failure is logged, never raised (an
-    exception would restart the agent), and the entry is tried again after a rebalance.
-    """
-    try:
-        for report_id in seen_expiry.due(partition, now):
-            entry = seen_reports.get(report_id)
-            if entry is not None and seen_expiry.expired(seen_time(entry, now), now):
-                del seen_reports[report_id]  # not when a later message wrote it again
-                metrics.labelled(metrics.retention_deleted, seen_reports.name).inc()
-    except Exception as exc:  # noqa: BLE001 - see above
-        log.warning("could not delete expired seen ids of partition %d: %r", partition, exc)
+    """Delete a few seen entries of ``partition`` past retention (inside stream iteration)."""
+    seen_expiry.sweep(seen_reports, partition, now, seen_time)
 
 
 @seen_reports.on_recover

@@ -15,13 +15,17 @@ table after a rebalance (``rebuild``): a restore does not pass through the agent
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
 
 __all__ = ["DAY_S", "Expiry"]
 
 DAY_S = 86_400.0
+
+log = logging.getLogger(__name__)
 
 
 class Expiry:
@@ -35,12 +39,21 @@ class Expiry:
     deleting it, since the key may have been written again since.
     """
 
-    def __init__(self, keep_s: float, per_call: int = 4) -> None:
+    def __init__(
+        self,
+        keep_s: float,
+        per_call: int = 4,
+        *,
+        name: str = "",
+        deleted: Callable[[int], None] | None = None,
+    ) -> None:
         if keep_s <= 0 or per_call < 1:
             msg = f"keep_s must be > 0 and per_call >= 1, not {keep_s} and {per_call}"
             raise ValueError(msg)
         self.keep_s = keep_s
         self.per_call = per_call  # bounded work per event; more than one event writes
+        self.name = name  # the table's, for the log
+        self.deleted = deleted  # told how many each sweep deleted (a metric)
         self._queues: dict[int, deque[tuple[int, list[str]]]] = {}
 
     def note(self, partition: int, key: str, at: float) -> None:
@@ -71,6 +84,33 @@ class Expiry:
             if not bucket:
                 queue.popleft()
         return keys
+
+    def sweep(
+        self,
+        table: MutableMapping[str, Any],
+        partition: int,
+        now: float,
+        time_of: Callable[[Any], float],
+    ) -> None:
+        """Delete from ``table`` the due keys of ``partition`` whose entry is still past retention.
+
+        ``time_of`` reads an entry's time (-inf when it has none: then the noted time decides).
+        Housekeeping after a message was handled, inside stream iteration: a failure is
+        logged, never raised, since an exception would restart the agent.
+        """
+        deleted = 0
+        try:
+            for key in self.due(partition, now):
+                entry = table.get(key)
+                if entry is not None and self.expired(time_of(entry), now):
+                    del table[key]  # not when a later message wrote it again
+                    deleted += 1
+        except Exception as exc:  # noqa: BLE001 - see above; the key comes again after a rebalance
+            log.warning(
+                "could not delete expired %s of partition %d: %r", self.name, partition, exc
+            )
+        if deleted and self.deleted is not None:
+            self.deleted(deleted)
 
     def rebuild(self, entries: Iterable[tuple[int, str, float]]) -> None:
         """Start again from ``(partition, key, time)`` of every entry the table holds."""

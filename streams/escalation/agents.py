@@ -18,6 +18,7 @@ import base64
 import dataclasses
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -37,7 +38,6 @@ from schemas.escalation import (
 from schemas.findings import FindingsEventV1
 from streams.app import app, metrics, outputs, settings
 from streams.escalation.campaigns import CampaignDecision, CampaignState, Sighting, observe
-from streams.escalation.campaigns import expired as campaign_expired
 from streams.escalation.commands import (
     ActionCommand,
     CandidateCommand,
@@ -65,6 +65,7 @@ __all__ = [
     "escalator_table",
     "forget_quiet_indicators",
     "forget_resolved",
+    "last_sighting",
     "policy",
     "rebuild_campaign_expiry",
     "rebuild_escalator_expiry",
@@ -254,23 +255,21 @@ def _sighting_json(seen: Sighting) -> bytes:
 
 # An indicator's sightings are deleted once none is left in the window (no campaign can
 # open or grow from them), by report time: a replayed backlog keeps its own clock.
-_campaign_expiry = Expiry(policy.campaigns.window + 1.0)
+_campaign_expiry = Expiry(
+    policy.campaigns.window + 1.0,
+    name=campaign_table.name,
+    deleted=metrics.labelled(metrics.retention_deleted, campaign_table.name).inc,
+)
+
+
+def last_sighting(state: CampaignState) -> float:
+    """When an indicator was last seen (report time); -inf with no sighting kept."""
+    return state["sightings"][-1]["at"] if state["sightings"] else -math.inf
 
 
 def forget_quiet_indicators(partition: int, now: float) -> None:
-    """Delete a few indicators of ``partition`` seen last more than a window before ``now``.
-
-    Housekeeping after the sighting was counted: a failure is logged, never raised.
-    """
-    try:
-        for digest in _campaign_expiry.due(partition, now):
-            state = campaign_table.get(digest)
-            window = policy.campaigns.window
-            if state is not None and campaign_expired(state, now, window_s=window):
-                del campaign_table[digest]
-                metrics.labelled(metrics.retention_deleted, campaign_table.name).inc()
-    except Exception as exc:  # noqa: BLE001 - see above
-        log.warning("could not delete quiet indicators of partition %d: %r", partition, exc)
+    """Delete a few indicators of ``partition`` seen last more than a window before ``now``."""
+    _campaign_expiry.sweep(campaign_table, partition, now, last_sighting)
 
 
 @campaign_table.on_recover
@@ -279,7 +278,7 @@ async def rebuild_campaign_expiry() -> None:
     topic = settings.topics.indicators
     owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
     _campaign_expiry.rebuild(
-        (p, digest, state["sightings"][-1]["at"] if state["sightings"] else 0.0)
+        (p, digest, max(last_sighting(state), 0.0))
         for digest, state in campaign_table.items()
         if (p := partition_of(digest.encode(), _PARTITIONS)) in owned
     )
@@ -297,7 +296,7 @@ async def watch_campaigns(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                 campaign_table.get(seen.digest), seen, window_s=window, min_grids=min_grids
             )
             campaign_table[seen.digest] = state
-            newest = state["sightings"][-1]["at"] if state["sightings"] else seen.at
+            newest = max(last_sighting(state), seen.at)
             _campaign_expiry.note(event.message.partition, seen.digest, newest)
             # report time, but never ahead of the clock: a misdated report must not clear
             forget_quiet_indicators(event.message.partition, min(seen.at, time.time()))

@@ -134,20 +134,9 @@ class Notifier:
         await _dead_letter(event, name, key, outcome, message)
 
     def forget_delivered(self, partition: int, now: float) -> None:
-        """Delete a few deliveries of ``partition`` past retention (inside stream iteration).
-
-        Housekeeping: a failure is logged, never raised (it would restart the agent).
-        """
-        if self.expiry is None:
-            return
-        try:
-            for key in self.expiry.due(partition, now):
-                when = self.delivered.get(key)
-                if when is not None and self.expiry.expired(when, now):
-                    self.delivered.pop(key, None)
-                    metrics.labelled(metrics.retention_deleted, "notifier-delivered").inc()
-        except Exception as exc:  # noqa: BLE001 - see above
-            log.warning("could not delete old deliveries of partition %d: %r", partition, exc)
+        """Delete a few deliveries of ``partition`` past retention (inside stream iteration)."""
+        if self.expiry is not None:
+            self.expiry.sweep(self.delivered, partition, now, float)
 
     def rebuild_expiry(self, partitions: set[int], partition_of: Callable[[str], int]) -> None:
         """After a rebalance: the deliveries of ``partitions`` (``partition_of`` an escalation)."""
@@ -199,7 +188,11 @@ notifier = Notifier(
     policy,
     vault,
     delivered_table,
-    Expiry(settings.retention.deliveries_days * DAY_S),
+    Expiry(
+        settings.retention.deliveries_days * DAY_S,
+        name=delivered_table.name,
+        deleted=metrics.labelled(metrics.retention_deleted, delivered_table.name).inc,
+    ),
 )
 
 

@@ -182,7 +182,7 @@ def test_table_entry_from_the_replay_window_needs_the_read_back(test_app):
 @pytest.fixture
 def expiry(monkeypatch):
     """A one-minute retention for seen entries, four deletions per message at most."""
-    fresh = Expiry(keep_s=60, per_call=4)
+    fresh = Expiry(keep_s=60, per_call=4, deleted=intake.seen_expiry.deleted)
     monkeypatch.setattr(intake, "seen_expiry", fresh)
     return fresh
 
@@ -256,3 +256,9 @@ async def test_after_a_rebalance_the_expiry_is_rebuilt_from_the_owned_entries(
     assert expiry.due(4, now=10_000.0) == []
     assert expiry.due(2, now=1000.0 + 59) == ["rekeyed", "mine"]
     assert expiry.due(2, now=1000.0 + 61) == ["legacy"]  # counted from the rebuild
+
+
+def test_a_seen_entry_without_a_time_is_judged_by_when_it_was_noted():
+    assert intake.seen_time(["grid.reports", 2, 7, 1234.5]) == 1234.5
+    assert intake.seen_time(["grid.reports", 2, 7]) == float("-inf")  # the noted time decides
+    assert intake.seen_time([2, 7], default=5.0) == 5.0

@@ -78,3 +78,33 @@ def test_every_key_comes_out_once_and_never_early(gaps, steps, per_call):
             assert all(written[k] <= now - keep for k in keys)  # never before its time
             taken += keys
     assert sorted(taken) == sorted(written)  # all of them, each once
+
+
+class Failing(dict):
+    def __delitem__(self, key):
+        raise RuntimeError("changelog gone")
+
+
+def entry_time(entry: object) -> float:
+    return entry if isinstance(entry, float) else float("-inf")  # "legacy": no time of its own
+
+
+def test_a_sweep_deletes_what_is_due_and_still_past_retention_and_counts_it():
+    counted: list[int] = []
+    expiry = Expiry(keep_s=10, per_call=10, deleted=counted.append)
+    table = {"old": 0.0, "again": 50.0, "legacy": "no time", "young": 15.0}
+    for key in ("old", "again", "legacy"):
+        expiry.note(0, key, at=0.0)  # "again" was written anew since
+    expiry.note(0, "young", at=15.0)
+    expiry.sweep(table, 0, now=20.0, time_of=entry_time)
+    assert table == {"again": 50.0, "young": 15.0}
+    assert counted == [2]
+
+
+def test_a_failing_delete_is_logged_not_raised(caplog):
+    counted: list[int] = []
+    expiry = Expiry(keep_s=10, name="intake-seen-reports", deleted=counted.append)
+    expiry.note(3, "old", at=0.0)
+    expiry.sweep(Failing(old=0.0), 3, now=20.0, time_of=float)
+    assert "could not delete expired intake-seen-reports of partition 3" in caplog.text
+    assert counted == []
