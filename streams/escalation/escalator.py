@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, MutableMapping
+from datetime import datetime
 from typing import Any
 
 from schemas.escalation import EscalationActionV1, EscalationEventV1
@@ -184,15 +185,12 @@ class Escalator:
         """
         if self.expiry is None:
             return
-        resolved = (
-            Escalation.model_validate(data)
+        # Read from the stored dicts, not validated into models: a rebalance reads them all.
+        self.expiry.rebuild(
+            (p, key.removeprefix("esc:"), _stored_resolved_at(data))
             for key, data in self.table.items()
             if key.startswith("esc:") and data["status"] == "resolved"
-        )
-        self.expiry.rebuild(
-            (p, esc.escalation_id, resolved_at(esc))
-            for esc in resolved
-            if (p := partition_of(esc.district)) in partitions
+            if (p := partition_of(data["district"])) in partitions
         )
 
     # -- storage
@@ -260,6 +258,14 @@ class Escalator:
 def resolved_at(esc: Escalation) -> float:
     """When a resolved escalation was resolved: the time of its last event."""
     return esc.timeline[-1].event.at.timestamp() if esc.timeline else esc.opened_at
+
+
+def _stored_resolved_at(data: dict[str, Any]) -> float:
+    """``resolved_at`` of a stored state (``Escalation.model_dump(mode="json")``)."""
+    timeline = data.get("timeline") or ()
+    if not timeline:
+        return float(data["opened_at"])
+    return datetime.fromisoformat(timeline[-1]["event"]["at"]).timestamp()
 
 
 def _markers(esc: Escalation) -> list[str]:

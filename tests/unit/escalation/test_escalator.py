@@ -17,7 +17,12 @@ from streams.escalation.commands import (
     district_partition,
     districts_of_partition,
 )
-from streams.escalation.escalator import Escalator, UnknownEscalation
+from streams.escalation.escalator import (
+    Escalator,
+    UnknownEscalation,
+    _stored_resolved_at,
+    resolved_at,
+)
 from streams.escalation.lifecycle import Candidate
 from streams.escalation.policy import load_policy
 from streams.retention import Expiry
@@ -266,3 +271,13 @@ def test_after_a_rebalance_resolved_escalations_of_owned_partitions_are_found_ag
     assert restored.forget_resolved(P, T0 + 2 * DAY + 1) == 1
     assert restored.get(here) is None
     assert restored.get(still_open) is not None
+
+
+def test_the_resolve_time_read_from_a_stored_state_is_the_models():
+    esc = with_retention()
+    esc_id = run(esc, [(cand("r-1"), T0)])[0].escalation_id
+    run(esc, [(action(esc_id, "resolve"), T0 + 60.25)], start=1)
+    stored = esc.table[f"esc:{esc_id}"]
+    resolved = esc.get(esc_id)
+    assert resolved is not None
+    assert _stored_resolved_at(stored) == resolved_at(resolved) == T0 + 60.25
