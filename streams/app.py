@@ -17,7 +17,16 @@ from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
 from streams.settings import Settings, faust_env_overrides
 
-__all__ = ["app", "create_app", "metrics", "outputs", "registry", "settings", "vault"]
+__all__ = [
+    "app",
+    "create_app",
+    "metrics",
+    "outputs",
+    "owned_partitions",
+    "registry",
+    "settings",
+    "vault",
+]
 
 faust_fixes.install()  # before the app exists: see streams/faust_fixes.py
 outbox.install()  # the producer's flush empties the outboxes first
@@ -136,6 +145,13 @@ _LEVELS |= {"error": logging.ERROR, "crit": logging.CRITICAL}
 settings = Settings()
 consumer_tuning.install(settings.fetch_min_bytes, settings.fetch_max_wait_ms)
 app = create_app(settings)
+
+
+def owned_partitions(*topics: str) -> set[int]:
+    """The partition numbers of ``topics`` this worker is assigned now."""
+    return {tp.partition for tp in app.consumer.assignment() if tp.topic in topics}
+
+
 registry = CollectorRegistry()
 metrics = GridMetrics.create(registry)
 if settings.faust_sensors:

@@ -22,7 +22,7 @@ from kafka.admin import KafkaAdminClient
 
 from schemas.escalation import escalation_event_adapter
 from schemas.grid_report import IntakeSource
-from streams.app import app, metrics, settings
+from streams.app import app, metrics, owned_partitions, settings
 from streams.counters import GRAINS, merge, split_outcomes
 from streams.escalation.agents import dead_letter
 from streams.escalation.overview import Board, apply_event
@@ -87,9 +87,7 @@ async def watch_escalations(stream: faust.StreamT[bytes]) -> AsyncIterator[None]
 
 
 def _owned_partitions() -> set[int]:
-    return {
-        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.escalations
-    }
+    return owned_partitions(settings.topics.escalations)
 
 
 @app.timer(interval=5.0)  # type: ignore[untyped-decorator]

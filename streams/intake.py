@@ -29,7 +29,7 @@ from faust.types import TP
 from schemas.dead_letter import DeadLetterV1
 from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
-from streams.app import app, metrics, outputs, settings, vault
+from streams.app import app, metrics, outputs, owned_partitions, settings, vault
 from streams.counters import Tally, counter_keys
 from streams.errors import InvalidReport
 from streams.partitioning import partition_of
@@ -204,7 +204,7 @@ async def rebuild_seen_expiry() -> None:
     Entries written before they carried a time count from now.
     """
     now = time.time()
-    owned = {tp.partition for tp in app.consumer.assignment() if tp.topic in _SOURCES}
+    owned = owned_partitions(*_SOURCES)
     seen_expiry.rebuild(
         (where[1], report_id, seen_time(entry, now))
         for report_id, entry in seen_reports.items()

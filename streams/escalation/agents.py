@@ -36,7 +36,7 @@ from schemas.escalation import (
     escalation_action_adapter,
 )
 from schemas.findings import FindingsEventV1
-from streams.app import app, metrics, outputs, settings
+from streams.app import app, metrics, outputs, owned_partitions, settings
 from streams.escalation.campaigns import CampaignDecision, CampaignState, Sighting, observe
 from streams.escalation.commands import (
     ActionCommand,
@@ -93,11 +93,7 @@ escalator = Escalator(policy, escalator_table, _resolved_expiry)
 @escalator_table.on_recover
 async def rebuild_escalator_expiry() -> None:
     """After a rebalance: the resolved escalations of this worker's partitions, by time."""
-    owned = {
-        tp.partition
-        for tp in app.consumer.assignment()
-        if tp.topic == settings.topics.escalation_commands
-    }
+    owned = owned_partitions(settings.topics.escalation_commands)
     escalator.rebuild_expiry(owned, lambda district: district_partition(district, _PARTITIONS))
 
 
@@ -275,8 +271,7 @@ def forget_quiet_indicators(partition: int, now: float) -> None:
 @campaign_table.on_recover
 async def rebuild_campaign_expiry() -> None:
     """After a rebalance: the indicators of this worker's partitions, by their last sighting."""
-    topic = settings.topics.indicators
-    owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
+    owned = owned_partitions(settings.topics.indicators)
     _campaign_expiry.rebuild(
         (p, digest, max(last_sighting(state), 0.0))
         for digest, state in campaign_table.items()

@@ -27,7 +27,7 @@ import aiohttp
 import faust
 
 from schemas.escalation import AlertDeadLetterV1, EscalationEventV1, escalation_event_adapter
-from streams.app import app, metrics, settings, vault
+from streams.app import app, metrics, owned_partitions, settings, vault
 from streams.escalation.agents import dead_letter, policy
 from streams.escalation.policy import Policy, Target
 from streams.escalation.webhook import DeliveryOutcome, RetryPolicy, deliver
@@ -199,9 +199,7 @@ notifier = Notifier(
 @delivered_table.on_recover
 async def rebuild_delivered_expiry() -> None:
     """After a rebalance: the deliveries this worker now holds, by partition and time."""
-    owned = {
-        tp.partition for tp in app.consumer.assignment() if tp.topic == settings.topics.escalations
-    }
+    owned = owned_partitions(settings.topics.escalations)
     partitions = settings.kafka.partitions
     notifier.rebuild_expiry(owned, lambda esc_id: partition_of(esc_id.encode(), partitions))
 
