@@ -254,6 +254,12 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "--routine-share", type=float, default=0.8, help="share of routine notes (no finding)"
     )
     escalation.add_argument("--workers", type=int, default=1, help="worker processes")
+    escalation.add_argument(
+        "--store",
+        default="memory://",
+        choices=["memory://", "rocksdb://"],
+        help="the workers' table store",
+    )
     escalation.set_defaults(func=_bench_escalation)
     pipeline = bench_sub.add_parser(
         "pipeline", help="drain a backlog through one worker; variants side by side"
@@ -413,8 +419,11 @@ def _bench_escalation(args: argparse.Namespace) -> int:
         f" {found:.0%} of reports with a finding; 1 in {args.probe_every} a fraud-in-progress"
         f" probe; {args.seconds:g} s per rate"
     )
-    print(f"workers: {args.workers}, event loop: {os.environ.get('GRID_EVENT_LOOP', 'uvloop')}")
-    results = run_bench(settings.kafka.bootstrap_servers, rates, traffic, args.workers)
+    loop = os.environ.get("GRID_EVENT_LOOP", "uvloop")
+    print(f"workers: {args.workers}, event loop: {loop}, tables: {args.store}")
+    results = run_bench(
+        settings.kafka.bootstrap_servers, rates, traffic, args.workers, store=args.store
+    )
     print(HEADER)
     for result in results:
         print(result.row())

@@ -152,7 +152,12 @@ def _handled(ports: list[int]) -> float:
 
 
 def run_bench(
-    bootstrap: str, rates: list[int], traffic: Traffic, workers: int = 1
+    bootstrap: str,
+    rates: list[int],
+    traffic: Traffic,
+    workers: int = 1,
+    *,
+    store: str = "memory://",
 ) -> list[RateResult]:
     """Run every rate against one worker (warmed up first) and return the figures."""
     run = f"bench{uuid.uuid4().hex[:8]}"
@@ -167,7 +172,7 @@ def run_bench(
             data_dir,
             port,
             receiver,
-            {"GRID_EVENT_LOOP": loop, "GRID_INSTANCE_ID": f"b{n}"},
+            {"GRID_EVENT_LOOP": loop, "GRID_INSTANCE_ID": f"b{n}", "GRID_STORE": store},
         )
         for n, port in enumerate(ports)
     ]
