@@ -369,6 +369,7 @@ def _bench_soak(args: argparse.Namespace) -> int:
 
 def _bench_throughput(args: argparse.Namespace) -> int:
     import platform
+    from importlib.util import find_spec
 
     from streams.bench_pipeline import (
         DEFAULT_VARIANTS,
@@ -379,6 +380,14 @@ def _bench_throughput(args: argparse.Namespace) -> int:
     )
 
     variants = [Variant.parse(name) for name in args.variant or DEFAULT_VARIANTS]
+    if any(v.kind.startswith("quix") for v in variants) and not find_spec("quixstreams"):
+        # found out only after publishing the backlog and draining the variants before it
+        print(
+            "the quix variants need Quix Streams: pip install -e '.[bench]'"
+            " (or leave them out with --variant)",
+            file=sys.stderr,
+        )
+        return 2
     print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
 
     def progress(result: ThroughputResult) -> None:

@@ -31,3 +31,13 @@ def test_processed_counts_and_times_each_agent_apart():
     assert sample(registry, "grid_events_processed_total", {"agent": "escalate"}) == 1
     count = sample(registry, "grid_processing_seconds_count", {"agent": "intake"})
     assert count == 3
+
+
+def test_the_worker_registry_exports_process_memory_and_full_collections():
+    from prometheus_client import generate_latest
+
+    from streams.app import registry
+
+    text = generate_latest(registry).decode()
+    assert "process_resident_memory_bytes " in text
+    assert 'python_gc_collections_total{generation="2"}' in text
