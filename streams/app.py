@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
-from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 
 from streams import consumer_tuning, faust_fixes, outbox
 from streams.errors import ConfigError
@@ -153,10 +153,6 @@ def owned_partitions(*topics: str) -> set[int]:
 
 
 registry = CollectorRegistry()
-# The process's memory and CPU, and its garbage collections by generation (``process_*``,
-# ``python_gc_*``): what a memory or pause problem shows first.
-ProcessCollector(registry=registry)
-GCCollector(registry=registry)
 metrics = GridMetrics.create(registry)
 if settings.faust_sensors:
     setup_prometheus_sensors(app, registry=registry)

@@ -9,7 +9,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    ProcessCollector,
+)
 
 __all__ = ["INTAKE_LATENCY_BUCKETS", "GridMetrics"]
 
@@ -80,6 +87,10 @@ class GridMetrics:
     @classmethod
     def create(cls, registry: CollectorRegistry) -> GridMetrics:
         """Register every metric on ``registry`` (tests pass a fresh one)."""
+        # The process's memory and CPU, and its garbage collections by generation
+        # (``process_*``, ``python_gc_*``): what a memory or pause problem shows first.
+        ProcessCollector(registry=registry)
+        GCCollector(registry=registry)
         return cls(
             reports_received=Counter(
                 "grid_reports_received_total", "Messages read from grid.reports.", registry=registry
