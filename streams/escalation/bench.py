@@ -4,8 +4,9 @@ It runs the whole path on the real broker, on fresh topics: sample traffic at a 
 through a real worker process (intake, triage, escalation routing, escalator, notifier), into
 the reference receiver served here. One report in ``probe_every`` is a fraud in progress at
 an address of its own (so it opens its own escalation); its latency is the time from the
-producer's send to the receiver accepting the first delivery that lists it. Both clocks are
-this machine's.
+producer's send to the receiver accepting the first delivery that lists it. Every report's
+findings latency is the time from its send to the broker's append time of its record on the
+findings topic. Both clocks are this machine's.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import random
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaProducer
+from kafka.consumer.fetcher import ConsumerRecord
 
 from streams.benchkit import (
     ReceiverThread,
@@ -33,6 +36,7 @@ from streams.benchkit import (
     wait_ready,
 )
 from streams.sample import valid_report
+from streams.topic_reader import read_topic
 from streams.triage import load_engine
 
 __all__ = [
@@ -41,6 +45,7 @@ __all__ = [
     "RateResult",
     "Traffic",
     "finding_share",
+    "findings_latencies",
     "percentile",
     "run_bench",
     "traffic_messages",
@@ -75,20 +80,25 @@ class RateResult:
     probes: int
     latencies_ms: list[float]
     cpu_ms_per_report: float  # the workers' CPU while sending, per report they handled then
+    findings_ms: list[float]  # every report: send -> its findings record's append time
 
     def row(self) -> str:
         """A line of the printed table."""
         lat = self.latencies_ms
         start = f"{self.rate:>7} {self.sent:>7} {self.sent / self.seconds:>9.0f} {self.probes:>6}"
         cpu = f"{self.cpu_ms_per_report:>8.2f}"
+        found = self.findings_ms
+        findings = " ".join(f"{percentile(found, p):>7.0f}" for p in (50, 95, 99)) if found else ""
+        findings = f"{len(found):>8} {findings}"
         if not lat:
-            return f"{start} {0:>9} {'':>31} {cpu}"
+            return f"{start} {0:>9} {'':>31} {cpu} {findings}"
         figures = " ".join(f"{percentile(lat, p):>7.0f}" for p in (50, 95, 99))
-        return f"{start} {len(lat):>9} {figures} {max(lat):>7.0f} {cpu}"
+        return f"{start} {len(lat):>9} {figures} {max(lat):>7.0f} {cpu} {findings}"
 
 
 HEADER = f"{'rate/s':>7} {'sent':>7} {'actual/s':>9} {'probes':>6} {'delivered':>9}"
 HEADER += f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} {'cpu ms':>8}"
+HEADER += f" {'findings':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
 
 
 @dataclass(frozen=True)
@@ -127,7 +137,7 @@ def finding_share(messages: list[tuple[bytes, bytes, bool]]) -> float:
 
 def _send_at_rate(
     producer: KafkaProducer, topic: str, rate: int, traffic: Traffic, run: str
-) -> tuple[int, list[Probe]]:
+) -> tuple[dict[str, float], list[Probe]]:
     """Publish ``rate`` reports a second for ``seconds``, in ticks of ``_TICK_S``.
 
     Each tick sends the reports due by its end: sending each report alone at its due time
@@ -135,16 +145,27 @@ def _send_at_rate(
     """
     messages = traffic_messages(rate, traffic, run)
     probes: list[Probe] = []
+    sent: dict[bytes, float] = {}
     start = time.monotonic()
     for n, (key, value, probe) in enumerate(messages):
         if (pause := start + n / rate - _TICK_S - time.monotonic()) > 0:
             time.sleep(pause + _TICK_S)
         producer.send(topic, key=key, value=value)
+        sent[key] = time.time()
         if probe:
-            probes.append(Probe(key.decode(), time.time()))
+            probes.append(Probe(key.decode(), sent[key]))
     producer.flush()
-    total = len(messages)
-    return total, probes
+    return {key.decode(): at for key, at in sent.items()}, probes
+
+
+def findings_latencies(records: Iterable[ConsumerRecord], sent: dict[str, float]) -> list[float]:
+    """Milliseconds from each sent report to its findings record's (broker) append time."""
+    latencies = []
+    for record in records:
+        report_id = json.loads(record.value).get("report_id")
+        if (at := sent.get(report_id)) is not None:
+            latencies.append(record.timestamp - at * 1000)
+    return latencies
 
 
 def _handled(ports: list[int]) -> float:
@@ -198,7 +219,7 @@ def run_bench(
             handled = _handled(ports)
             cpu = sum(cpu_seconds(pid) for pid in pids)
             began = time.monotonic()
-            sent, probes = _send_at_rate(producer, settings.topics.reports, rate, traffic, run)
+            sent_at, probes = _send_at_rate(producer, settings.topics.reports, rate, traffic, run)
             elapsed = time.monotonic() - began
             cpu = sum(cpu_seconds(pid) for pid in pids) - cpu
             handled = _handled(ports) - handled
@@ -213,7 +234,12 @@ def run_bench(
                 if p.report_id in receiver.first_seen
             ]
             cpu_ms = cpu * 1000 / handled if handled else 0.0
-            results.append(RateResult(rate, sent, elapsed, len(probes), latencies, cpu_ms))
+            findings = findings_latencies(
+                read_topic(settings.kafka, settings.topics.findings), sent_at
+            )
+            results.append(
+                RateResult(rate, len(sent_at), elapsed, len(probes), latencies, cpu_ms, findings)
+            )
             time.sleep(3)
     finally:
         producer.close()

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
-from streams.escalation.bench import Traffic, finding_share, percentile, traffic_messages
+from streams.escalation.bench import (
+    RateResult,
+    Traffic,
+    finding_share,
+    findings_latencies,
+    percentile,
+    traffic_messages,
+)
 from streams.sample import ROUTINE_TEXTS
 from streams.triage import load_engine
 
@@ -40,3 +48,19 @@ def test_the_share_with_a_finding_follows_the_routine_share():
         1000, Traffic(seconds=2, probe_every=10**9, routine_share=0.0), "run"
     )
     assert finding_share(everything) > 0.6
+
+
+def test_findings_latency_is_the_append_time_less_the_send_of_this_rates_reports():
+    def record(report_id: str, appended_ms: int) -> SimpleNamespace:
+        return SimpleNamespace(
+            value=json.dumps({"report_id": report_id}).encode(), timestamp=appended_ms
+        )
+
+    sent = {"r-1000-1": 100.000, "r-1000-2": 100.500}
+    records = [record("r-200-1", 99_000), record("r-1000-2", 100_540), record("r-1000-1", 100_025)]
+    assert sorted(findings_latencies(records, sent)) == [25.0, 40.0]
+
+
+def test_a_row_prints_the_findings_count_and_percentiles_after_the_cpu():
+    result = RateResult(1000, 30000, 30.0, 2, [50.0, 70.0], 0.6, [float(v) for v in range(1, 101)])
+    assert result.row().split()[-4:] == ["100", "50", "95", "99"]
