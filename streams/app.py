@@ -212,8 +212,8 @@ def freeze_survivors(phase: str, info: dict[str, int]) -> None:
     collection: at 1,000 reports/s one came every ~4 s and its pause grew with the tables,
     7 ms to 177 ms over 80 s (the escalation bench, ``gc.callbacks``). Frozen objects are
     still freed when their last reference goes; only a reference cycle among objects that had
-    survived a full collection would now never be collected, and the worker's full
-    collections found nothing to collect in most of those runs.
+    survived a full collection would now never be collected. Workers unfrozen and collected
+    mid-bench held none (0 unreachable among 319,000 and 474,000 frozen objects).
     """
     if phase == "stop" and info["generation"] == 2:  # noqa: PLR2004 - the oldest generation
         gc.freeze()
