@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from streams.settings import Settings
+from streams.settings import STORES, Settings
 
 __all__ = ["build_parser", "main"]
 
@@ -257,7 +257,7 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     escalation.add_argument(
         "--store",
         default="memory://",
-        choices=["memory://", "rocksdb://"],
+        choices=STORES,
         help="the workers' table store",
     )
     escalation.set_defaults(func=_bench_escalation)
@@ -297,7 +297,7 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     soak.add_argument(
         "--store",
         default="rocksdb://",
-        choices=["rocksdb://", "memory://"],
+        choices=STORES,
         help="the worker's table store (memory:// keeps every table in the process)",
     )
     soak.add_argument(

@@ -12,7 +12,7 @@ import os
 import socket
 import ssl
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,13 +27,18 @@ __all__ = [
     "FAUST_OVERRIDE_VARS",
     "EscalationSettings",
     "KafkaSettings",
+    "STORES",
     "RetentionSettings",
     "Settings",
+    "Store",
     "TopicNames",
     "WebhookTarget",
     "faust_env_overrides",
     "kafka_client_options",
 ]
+
+Store = Literal["memory://", "rocksdb://"]
+STORES: tuple[str, ...] = get_args(Store)  # for command-line choices
 
 # Faust reads these itself and lets them win over what the code passes (faust/types/settings).
 FAUST_OVERRIDE_VARS = (
@@ -292,7 +297,7 @@ class Settings(BaseSettings):
     instance_id: str | None = None
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=1, le=65535)
-    store: Literal["memory://", "rocksdb://"] = "memory://"
+    store: Store = "memory://"
     # Production: rocksdb:// with standby replicas, so a moved table partition is already
     # (nearly) restored on the worker it moves to. RocksDB opens one database per table
     # partition a worker holds, active or standby, and each has its own block cache and

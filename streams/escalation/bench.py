@@ -19,7 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -80,7 +80,8 @@ class RateResult:
     probes: int
     latencies_ms: list[float]
     cpu_ms_per_report: float  # the workers' CPU while sending, per report they handled then
-    findings_ms: list[float]  # every report: send -> its findings record's append time
+    # every report: send -> its findings record's append time (read after every rate has run)
+    findings_ms: list[float] = field(default_factory=list)
 
     def row(self) -> str:
         """A line of the printed table."""
@@ -145,17 +146,17 @@ def _send_at_rate(
     """
     messages = traffic_messages(rate, traffic, run)
     probes: list[Probe] = []
-    sent: dict[bytes, float] = {}
+    sent: dict[str, float] = {}
     start = time.monotonic()
     for n, (key, value, probe) in enumerate(messages):
         if (pause := start + n / rate - _TICK_S - time.monotonic()) > 0:
             time.sleep(pause + _TICK_S)
         producer.send(topic, key=key, value=value)
-        sent[key] = time.time()
+        sent[report_id := key.decode()] = time.time()
         if probe:
-            probes.append(Probe(key.decode(), sent[key]))
+            probes.append(Probe(report_id, sent[report_id]))
     producer.flush()
-    return {key.decode(): at for key, at in sent.items()}, probes
+    return sent, probes
 
 
 def findings_latencies(records: Iterable[ConsumerRecord], sent: dict[str, float]) -> list[float]:
@@ -198,7 +199,8 @@ def run_bench(
         for n, port in enumerate(ports)
     ]
     producer = KafkaProducer(**settings.kafka.client_options(), acks="all", linger_ms=2)
-    results = []
+    results: list[RateResult] = []
+    sent: list[dict[str, float]] = []  # per rate: every report's send time
     try:
         for port, worker in zip(ports, processes, strict=True):
             wait_ready(port, worker)
@@ -234,14 +236,15 @@ def run_bench(
                 if p.report_id in receiver.first_seen
             ]
             cpu_ms = cpu * 1000 / handled if handled else 0.0
-            findings = findings_latencies(
-                read_topic(settings.kafka, settings.topics.findings), sent_at
-            )
-            results.append(
-                RateResult(rate, len(sent_at), elapsed, len(probes), latencies, cpu_ms, findings)
-            )
+            sent.append(sent_at)
+            results.append(RateResult(rate, len(sent_at), elapsed, len(probes), latencies, cpu_ms))
             time.sleep(3)
     finally:
         producer.close()
         stop_workers(processes)
-    return results
+    # The findings topic is read once, for every rate, after the clock has stopped.
+    findings = list(read_topic(settings.kafka, settings.topics.findings))
+    return [
+        replace(result, findings_ms=findings_latencies(findings, sent_at))
+        for result, sent_at in zip(results, sent, strict=True)
+    ]
