@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from streams.triage.knowledge import ROLE_GROUPS, SEVERITIES, CodeRules, Knowledge, Rule
 
-__all__ = ["Evidence", "Finding", "Triage", "TriageEngine"]
+__all__ = ["Evidence", "Finding", "Review", "Triage", "TriageEngine"]
 
 Token = tuple[int, int, int]  # (start, end, bits of the word groups it belongs to)
 Clause = tuple[list[Token], int]  # (tokens, OR of their bits)
@@ -188,11 +188,25 @@ class _Roles:
         )
 
 
-class TriageEngine:
-    """Classify report texts with a compiled ``Knowledge``; thread-safe and stateless."""
+class Review(Protocol):
+    """A second opinion on the rules' findings (streams/triage/model.py)."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    def review(
+        self, triage: Triage, text: str, category_hint: str | None, place_type: str | None
+    ) -> Triage:
+        """The findings, with codes added or removed."""
+        ...
+
+
+class TriageEngine:
+    """Classify report texts with a compiled ``Knowledge``; thread-safe and stateless.
+
+    ``second_opinion``: reviews the rules' findings (the learned model); None: rules alone.
+    """
+
+    def __init__(self, knowledge: Knowledge, second_opinion: Review | None = None) -> None:
         self.knowledge = knowledge
+        self.second_opinion = second_opinion
         self.roles = _Roles.of(knowledge.bits)
         self.trigger_bits = _trigger_bits(knowledge.codes)
         self.fraud_topic = knowledge.bits["fraud_topic"]
@@ -212,6 +226,13 @@ class TriageEngine:
             place_type: the place the reporter picked; accepted as context, never trusted.
             reported_at: aware report time; its Ningbo-local hour can make a report "night".
         """
+        found = self.rules(text, reported_at)
+        if self.second_opinion is None:
+            return found
+        return self.second_opinion.review(found, text, category_hint, place_type)
+
+    def rules(self, text: str, reported_at: datetime | None = None) -> Triage:
+        """What the rules alone find (``classify`` without the second opinion)."""
         pieces, mask = self.scan(text)
         codes = self.possible_codes(mask)
         if not codes:

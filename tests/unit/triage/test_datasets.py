@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.triage import TriageEngine
+from streams.triage import TriageEngine, load_engine
 from streams.triage.cli import _read_labels, read_reports
 from streams.triage.evaluate import Scores, score
 
@@ -29,15 +29,27 @@ def _scores(engine: TriageEngine, name: str) -> Scores:
     return score(predictions, wanted, {r.report_id: r.text for r in rows})
 
 
-def test_dev_set_meets_targets(engine):
-    s = _scores(engine, "dev")
+@pytest.fixture(scope="module")
+def shipped() -> TriageEngine:
+    """The engine the worker runs: the rules and the learned review."""
+    return load_engine()
+
+
+def test_dev_set_meets_targets(shipped):
+    s = _scores(shipped, "dev")
     assert s.micro_f1 >= 0.97
     assert s.macro_f1 >= 0.93
     assert s.no_finding_precision >= 0.95
     assert s.severity_accuracy >= 0.85
 
 
-def test_holdout_set_meets_targets(engine):
-    s = _scores(engine, "holdout")
+def test_dev_set_meets_targets_with_the_rules_alone(engine):
+    s = _scores(engine, "dev")
+    assert s.micro_f1 >= 0.97
+    assert s.no_finding_precision >= 0.95
+
+
+def test_holdout_set_meets_targets(shipped):
+    s = _scores(shipped, "holdout")
     assert s.micro_f1 >= 0.95
     assert s.no_finding_precision >= 0.90

@@ -10,6 +10,8 @@ def test_all_lists_exactly_the_public_names():
         "cli",
         "agent",
         "events",
+        "model",
+        "train",
         "annotations",
         "lru_cache",
         "Path",
