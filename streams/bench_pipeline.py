@@ -227,11 +227,23 @@ class _Drain:
     outputs: Settings
 
 
-def _start_faust(variant: Variant, settings: Settings, receiver: ReceiverThread) -> _Drain:
+def _start_faust(
+    variant: Variant, settings: Settings, receiver: ReceiverThread, profile_dir: Path | None
+) -> _Drain:
     ports = [free_port() for _ in range(variant.processes)]
     data_dir = Path(tempfile.mkdtemp(prefix="gridwatch-bench-"))
     module = WORKER_MODULES[variant.kind]
-    workers = [start_worker(settings, data_dir, p, receiver, module=module) for p in ports]
+    workers = [
+        start_worker(
+            settings,
+            data_dir,
+            port,
+            receiver,
+            module=module,
+            profile=profile_dir / f"{variant.name}-{n}.prof" if profile_dir else None,
+        )
+        for n, port in enumerate(ports)
+    ]
     for port, worker in zip(ports, workers, strict=True):
         wait_ready(port, worker)
 
@@ -341,7 +353,7 @@ def run_throughput_bench(
 ) -> tuple[Expected, list[ThroughputResult]]:
     """Publish ``count`` messages once; drain them with each variant in its own group.
 
-    ``profile_dir``: run the peers under cProfile and leave a ``.prof`` per process there
+    ``profile_dir``: run every process under cProfile and leave a ``.prof`` per process there
     (the profiler's overhead then counts in their figures).
     """
     run = f"bt{uuid.uuid4().hex[:8]}"
@@ -356,7 +368,7 @@ def run_throughput_bench(
                 update={"topics": own.topics.model_copy(update={"reports": source})}
             )
             if variant.kind in WORKER_MODULES:
-                drain = _start_faust(variant, settings, receiver)
+                drain = _start_faust(variant, settings, receiver, profile_dir)
             else:
                 drain = _start_peers(variant, settings, bootstrap, profile_dir)
             try:

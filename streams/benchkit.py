@@ -110,11 +110,12 @@ def start_worker(
     receiver: ReceiverThread,
     extra_env: dict[str, str] | None = None,
     module: str = "streams.cli",
+    profile: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """A ``gridwatch worker`` process of ``settings``, escalating to ``receiver``.
 
     ``module``: what runs the worker; ``streams.bench_peers.faust_core`` runs it without
-    the escalation agents.
+    the escalation agents. ``profile``: run it under cProfile, written when it stops.
     """
     env = _inherited_env()
     env |= {f"GRID_TOPICS__{field.upper()}": name for field, name in settings.topics}
@@ -131,7 +132,9 @@ def start_worker(
     env |= extra_env or {}
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / f"worker-{port}.log").open("ab")
-    args = [sys.executable, "-m", module] + (["worker"] if module == "streams.cli" else [])
+    under = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    args = [sys.executable, *under, "-m", module]
+    args += ["worker"] if module == "streams.cli" else []
     return subprocess.Popen(args, env=env, stdout=log, stderr=log)  # noqa: S603 - our modules
 
 

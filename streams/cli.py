@@ -285,7 +285,9 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     throughput.add_argument("--keep-topics", action="store_true", help="do not delete them")
     throughput.add_argument(
-        "--profile-dir", type=Path, help="run the peers under cProfile, a .prof per process here"
+        "--profile-dir",
+        type=Path,
+        help="run every variant's processes under cProfile, a .prof per process here",
     )
     throughput.set_defaults(func=_bench_throughput)
     soak = bench_sub.add_parser(

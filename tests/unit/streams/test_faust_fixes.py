@@ -1,14 +1,19 @@
 """The Faust 0.15.3 fixes: seek before resuming, never fetch every partition, idempotent sends,
-log lines formatted only when logged."""
+log lines formatted only when logged, deliveries run before they are waited for."""
 
+import asyncio
 import logging
+import warnings
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 from unittest import mock
 
+import pytest
 from faust.tables.recovery import Recovery
+from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
 from faust.types import TP
+from mode import Service
 from mode.utils.logging import CompositeLogger
 
 import streams.app  # installs the fixes
@@ -47,6 +52,7 @@ def test_installed_on_the_faust_version_they_were_copied_from_only():
     assert AIOKafkaConsumerThread._fetch_records is faust_fixes.fetch_active_records
     assert Producer._settings_extra is faust_fixes.idempotent_producer_settings
     assert CompositeLogger.log is faust_fixes.log_if_enabled
+    assert Consumer.wait_first is faust_fixes.step_first
     assert faust_fixes.install("0.15.4") is False
 
 
@@ -112,3 +118,81 @@ def test_a_message_below_the_level_is_not_formatted():
         composite.log(logging.WARNING, "%r yielded: %r", "agent", "value")
     formatter.assert_called_once()
     assert log.call_args.args[:2] == (logging.WARNING, "formatted")
+
+
+class Fetcher(Service):
+    """A service to wait on, as Faust's consumer does for each message it delivers."""
+
+
+async def test_a_delivery_that_need_not_wait_runs_at_once_without_tasks():
+    service, suspend, delivered = Fetcher(), asyncio.Event(), []
+
+    async def deliver(message: str) -> str:
+        delivered.append(message)
+        return "ok"
+
+    loop, created = asyncio.get_running_loop(), []
+
+    def count_tasks(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[Any]:
+        created.append(coro)
+        return asyncio.Task(coro, loop=loop)
+
+    loop.set_task_factory(count_tasks)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the unawaited suspend.wait() is closed, not left
+            result = await faust_fixes.step_first(service, deliver("m1"), suspend.wait())
+    finally:
+        loop.set_task_factory(None)
+    assert delivered == ["m1"]
+    assert result.results == ["ok"] and not result.stopped
+    assert created == []
+
+
+async def test_a_delivery_that_waits_is_carried_on_to_its_end():
+    service, suspend, space = Fetcher(), asyncio.Event(), asyncio.Event()
+    steps: list[str] = []
+
+    async def deliver() -> str:
+        steps.append("before")
+        await space.wait()  # a full buffer
+        steps.append("after")
+        await asyncio.sleep(0)
+        return "put"
+
+    waiting = asyncio.ensure_future(faust_fixes.step_first(service, deliver(), suspend.wait()))
+    await asyncio.sleep(0.01)
+    assert steps == ["before"] and not waiting.done()
+    space.set()
+    result = await asyncio.wait_for(waiting, 1)
+    assert steps == ["before", "after"]
+    assert result.results == ["put"] and not result.stopped
+
+
+async def test_a_waiting_delivery_is_abandoned_when_the_flow_is_suspended():
+    service, suspend, cancelled = Fetcher(), asyncio.Event(), []
+
+    async def deliver() -> None:
+        try:
+            await asyncio.Event().wait()  # never has room
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    waiting = asyncio.ensure_future(faust_fixes.step_first(service, deliver(), suspend.wait()))
+    await asyncio.sleep(0.01)
+    suspend.set()
+    result = await asyncio.wait_for(waiting, 1)
+    await asyncio.sleep(0)
+    assert result.results == [True]  # the suspension won
+    assert cancelled == [True]
+
+
+async def test_a_delivery_that_fails_at_once_raises_to_the_fetcher():
+    service, suspend = Fetcher(), asyncio.Event()
+
+    async def deliver() -> None:
+        raise ValueError("bad message")
+
+    with pytest.raises(ValueError, match="bad message"):
+        await faust_fixes.step_first(service, deliver(), suspend.wait())
