@@ -35,7 +35,7 @@ __all__ = ["DATA", "Row", "choose", "combine", "main", "metrics", "set_order"]
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "triage"
 N_MAX = 2
-PRUNE = 0.05  # n-grams whose weights all stay below this are left out of the file
+PRUNE = 0.2  # n-grams whose weights all stay below this are left out of the file
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 ADD_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99, 2.0)  # 2.0: never add
 REMOVE_GRID = (-1.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)  # -1.0: never remove
@@ -153,7 +153,7 @@ def metrics(pairs: Iterable[tuple[frozenset[str], str | None, Row]]) -> dict[str
     }
 
 
-def fit(rows: Sequence[Row], c: float) -> dict[str, Any]:
+def fit(rows: Sequence[Row], c: float, prune: float = PRUNE) -> dict[str, Any]:
     """Weights and biases of the five regressions (liblinear: deterministic)."""
     import numpy as np  # type: ignore[import-not-found,import-untyped,unused-ignore]
     from scipy.sparse import csr_matrix  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -174,7 +174,7 @@ def fit(rows: Sequence[Row], c: float) -> dict[str, Any]:
         regression.fit(x, y)
         weights[:, i] = regression.coef_[0]
         bias.append(float(regression.intercept_[0]))
-    keep = np.nonzero(np.abs(weights).max(axis=1) >= PRUNE)[0]
+    keep = np.nonzero(np.abs(weights).max(axis=1) >= prune)[0]
     w = {names[j]: [round(float(v), 4) for v in weights[j]] for j in keep}
     return {"bias": [round(b, 6) for b in bias], "w": w}
 
@@ -218,8 +218,11 @@ def choose(
     return add, remove, m
 
 
-def train(through: str, data: Path = DATA) -> dict[str, Any]:
-    """learned.json's content, from the sets written up to ``through``."""
+def train(through: str, data: Path = DATA, prune: float = PRUNE) -> dict[str, Any]:
+    """learned.json's content, from the sets written up to ``through``.
+
+    ``prune``: n-grams whose five weights all stay below it are left out, in the folds too.
+    """
     names = sorted(
         (p.name.removesuffix("_labels.jsonl") for p in data.glob("*_labels.jsonl")),
         key=set_order,
@@ -234,7 +237,7 @@ def train(through: str, data: Path = DATA) -> dict[str, Any]:
         return {
             n: [probabilities(m, row) for row in sets[n]]
             for n in held
-            for m in [fit([row for o in pool if o != n for row in sets[o]], c)]
+            for m in [fit([row for o in pool if o != n for row in sets[o]], c, prune)]
         }
 
     folds = {c: out_of_fold(c) for c in C_GRID}
@@ -260,7 +263,7 @@ def train(through: str, data: Path = DATA) -> dict[str, Any]:
         (frozenset(rules), max(rules.values(), key=_RANK.__getitem__) if rules else None, row)
         for row, _, rules in calibration
     )
-    model = fit(everything, c)
+    model = fit(everything, c, prune)
     return {
         "format": FORMAT,
         "codes": list(CODES),
@@ -268,6 +271,7 @@ def train(through: str, data: Path = DATA) -> dict[str, Any]:
         "trained_on": pool,
         "thresholds_chosen_on": held,
         "C": c,
+        "prune": prune,
         "calibration": {
             "rules_alone": {k: round(v, 4) for k, v in rules_alone.items()},
             "reviewed": {k: round(v, 4) for k, v in chosen.items()},
@@ -285,11 +289,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m streams.triage.train", description=__doc__)
     parser.add_argument("--through", required=True, help="the last set to learn from (blind19)")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--prune", type=float, default=PRUNE, help="smallest weight kept")
     args = parser.parse_args(argv)
-    learned = train(args.through)
+    learned = train(args.through, prune=args.prune)
     text = json.dumps(learned, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
     args.out.write_text(text + "\n", encoding="utf-8")
-    summary = {k: learned[k] for k in ("C", "add_threshold", "remove_threshold", "calibration")}
+    keys = ("C", "prune", "add_threshold", "remove_threshold", "calibration")
+    summary = {k: learned[k] for k in keys}
     sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
     sys.stdout.write(f"{len(learned['w'])} n-grams -> {args.out}\n")
     return 0
