@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from streams.triage.model import (
     CODES,
     DEFAULT_MODEL,
     HINT,
+    PLACE,
     LearnedModel,
     LearnedModelError,
     load_model,
@@ -172,3 +174,15 @@ def test_sets_sort_in_the_order_they_were_written():
     assert sorted(names, key=set_order) == ["dev", "holdout", "blind", "blind2", "blind10"]
     with pytest.raises(ValueError, match="not a labelled set"):
         set_order("mine")
+
+
+def test_the_shipped_model_never_adds_a_code_on_the_hint_or_place_alone():
+    # category_hint and place_type are evidence, never truth: with an empty text, the
+    # strongest hint plus the strongest place stays far below every add threshold
+    model = load_model()
+    for i, code in enumerate(CODES):
+        hints = [w[i] for g, w in model.weights.items() if g.startswith(HINT)] or [0.0]
+        places = [w[i] for g, w in model.weights.items() if g.startswith(PLACE)] or [0.0]
+        z = max(0.0, max(hints)) + max(0.0, max(places))
+        best = model.probability(code, "", None, None)
+        assert 1 / (1 + math.exp(-(math.log(best / (1 - best)) + z))) < 0.5, code
