@@ -12,6 +12,7 @@ dead-lettered, and /counters equal to the counts computed here.
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import time
@@ -31,20 +32,37 @@ VALID = 20_000
 DOWN_SECONDS = 8
 
 
-def _free(port: int) -> bool:
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _ephemeral_start() -> int:
+    """The lowest port the kernel hands to outgoing connections (32768 if unknown)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def _free_port_pair() -> int:
-    """A port whose next one is free too (kafka.sh puts the controller on port + 1)."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port < 65535 and _free(port + 1):
+    """Two free consecutive ports below the ephemeral range (the controller is on port + 1).
+
+    Below it, no client's outgoing connection can take either port while the broker is down
+    (one did, in CI: "Socket server failed to bind ... Address already in use"), and a client
+    retrying a connection to the stopped broker cannot connect to itself.
+    """
+    rng = random.Random()
+    top = max(_ephemeral_start() - 2, 10_002)
+    for _ in range(200):
+        port = rng.randrange(10_000, top)
+        if _bindable(port) and _bindable(port + 1):
             return port
-    pytest.fail("no two free consecutive ports on 127.0.0.1")
+    pytest.fail("no two free consecutive ports on 127.0.0.1 below the ephemeral range")
 
 
 class OwnBroker:
