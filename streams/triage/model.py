@@ -155,7 +155,7 @@ class LearnedModel:
         pull: dict[str, float] = {}
         for gram in grams(lowered, self.n_max):
             w = self.weights.get(gram)
-            if w is not None and w[i] > 0 and not all(not ch.isalnum() for ch in gram):
+            if w is not None and w[i] > 0 and any(ch.isalnum() for ch in gram):  # not punctuation
                 pull[gram] = pull.get(gram, 0.0) + w[i]
         top = sorted(pull, key=pull.__getitem__, reverse=True)[:_EVIDENCE]
         spans = sorted((s, s + len(g)) for g in top if (s := lowered.find(g)) >= 0)
