@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, Protocol
 
-from streams.triage.knowledge import ROLE_GROUPS, SEVERITIES, CodeRules, Knowledge, Rule
+from streams.triage.knowledge import (
+    ROLE_GROUPS,
+    SEVERITIES,
+    SEVERITY_RANK,
+    CodeRules,
+    Knowledge,
+    Rule,
+)
 
 __all__ = ["Evidence", "Finding", "Review", "Triage", "TriageEngine"]
 
@@ -37,7 +44,7 @@ Token = tuple[int, int, int]  # (start, end, bits of the word groups it belongs 
 Clause = tuple[list[Token], int]  # (tokens, OR of their bits)
 Piece = tuple[list[Token], int, int]  # a clause as scanned, with the bits of the break after it
 Clauses = tuple[list[Clause], int]  # a sentence or part of one: (clauses, OR of their masks)
-_RANK = {level: i for i, level in enumerate(SEVERITIES)}
+_RANK = SEVERITY_RANK
 _NINGBO_OFFSET = timedelta(hours=8)
 _NINGBO = timezone(_NINGBO_OFFSET)
 

@@ -29,6 +29,7 @@ __all__ = [
     "CODES",
     "ROLE_GROUPS",
     "SEVERITIES",
+    "SEVERITY_RANK",
     "CodeRules",
     "Knowledge",
     "KnowledgeError",
@@ -45,6 +46,7 @@ CODES = (
     "TELECOM_FRAUD",
 )
 SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITY_RANK = {level: i for i, level in enumerate(SEVERITIES)}
 # Groups whose meaning the engine implements (scopes, negation, fixes); rules.yaml must define them.
 ROLE_GROUPS = (
     "sentence_break",

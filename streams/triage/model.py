@@ -28,18 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from streams.triage.engine import Evidence, Finding, Triage
-from streams.triage.knowledge import SEVERITIES
+from streams.triage.knowledge import CODES, SEVERITIES, SEVERITY_RANK
 
 __all__ = ["CODES", "DEFAULT_MODEL", "LearnedModel", "LearnedModelError", "load_model"]
 
 DEFAULT_MODEL = Path(__file__).with_name("learned.json")
-CODES = (
-    "EBIKE_CHARGING",
-    "BLOCKED_EXIT",
-    "ILLEGAL_WIRING",
-    "FIRE_EQUIPMENT_FAILURE",
-    "TELECOM_FRAUD",
-)
 FORMAT = 1
 HINT, PLACE = "\x01H:", "\x01P:"  # feature prefixes of category_hint and place_type
 _SCALE = 64  # weights in 1/64 of a logit
@@ -48,7 +41,6 @@ _OFFSET = 2048  # a stored weight is q + _OFFSET, in [1, 4095]: fields never bor
 _BITS = 25  # a field holds 8,000 hits of 4,095 ...
 _MASK = (1 << _BITS) - 1
 _MAX_CHARS = 2000  # ... and the wire contract's limit keeps a report under that
-_RANK = {level: i for i, level in enumerate(SEVERITIES)}
 _EVIDENCE = 4  # n-grams shown for a code the model added
 
 
@@ -146,7 +138,8 @@ class LearnedModel:
         ]
         if not findings:
             return Triage((), None)
-        return Triage(tuple(findings), max((f.severity for f in findings), key=_RANK.__getitem__))
+        top = max((f.severity for f in findings), key=SEVERITY_RANK.__getitem__)
+        return Triage(tuple(findings), top)
 
     def evidence(self, code: str, text: str) -> tuple[Evidence, ...]:
         """The text's n-grams that pushed ``code`` up most, first occurrences, overlaps merged."""

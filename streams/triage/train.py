@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from streams.triage.knowledge import SEVERITIES
+from streams.triage.engine import Evidence, Finding, Triage
+from streams.triage.evaluate import Label, score
+from streams.triage.knowledge import SEVERITIES, SEVERITY_RANK
 from streams.triage.model import CODES, DEFAULT_MODEL, FORMAT, HINT, PLACE, grams
 
 __all__ = ["DATA", "Row", "choose", "combine", "main", "metrics", "set_order"]
@@ -39,7 +41,6 @@ PRUNE = 0.2  # n-grams whose weights all stay below this are left out of the fil
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 ADD_GRID = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99, 2.0)  # 2.0: never add
 REMOVE_GRID = (-1.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)  # -1.0: never remove
-_RANK = {level: i for i, level in enumerate(SEVERITIES)}
 
 
 @dataclass(frozen=True)
@@ -122,35 +123,32 @@ def combine(
             del out[code]
         elif code not in out and p[i] >= add[i]:
             out[code] = severity[i]
-    top = max(out.values(), key=_RANK.__getitem__) if out else None
-    return frozenset(out), top
+    return frozenset(out), top_severity(out)
+
+
+def top_severity(verdict: Verdict) -> str | None:
+    """The highest severity of a verdict (None: no findings)."""
+    return max(verdict.values(), key=SEVERITY_RANK.__getitem__) if verdict else None
 
 
 def metrics(pairs: Iterable[tuple[frozenset[str], str | None, Row]]) -> dict[str, float]:
-    """Micro F1, macro F1, no-finding precision, severity accuracy (as ``gridwatch eval``)."""
-    tp, fp, fn = Counter[str](), Counter[str](), Counter[str]()
-    clean = right_clean = right_severity = n = 0
-    for codes, severity, row in pairs:
-        n += 1
-        for code in codes | row.codes:
-            tp[code] += code in codes and code in row.codes
-            fp[code] += code in codes and code not in row.codes
-            fn[code] += code not in codes and code in row.codes
-        if not codes:
-            clean += 1
-            right_clean += not row.codes
-        right_severity += severity == row.severity
-
-    def f1(t: int, p: int, n_: int) -> float:
-        return 2 * t / (2 * t + p + n_) if t else 0.0
-
-    scored = [c for c in CODES if tp[c] + fp[c] + fn[c]]
+    """Micro F1, macro F1, no-finding precision, severity accuracy: ``gridwatch eval``'s."""
+    predictions, labels = {}, {}
+    for n, (codes, severity, row) in enumerate(pairs):
+        # a verdict's severity is None exactly when it has no codes (``combine``)
+        findings = tuple(Finding(c, severity, _NO_EVIDENCE) for c in codes) if severity else ()
+        predictions[str(n)] = Triage(findings, severity)
+        labels[str(n)] = Label(row.codes, row.severity)
+    s = score(predictions, labels, {})
     return {
-        "micro": f1(sum(tp.values()), sum(fp.values()), sum(fn.values())),
-        "macro": sum(f1(tp[c], fp[c], fn[c]) for c in scored) / len(scored) if scored else 1.0,
-        "no_finding_precision": right_clean / clean if clean else 1.0,
-        "severity": right_severity / n if n else 1.0,
+        "micro": s.micro_f1,
+        "macro": s.macro_f1,
+        "no_finding_precision": s.no_finding_precision,
+        "severity": s.severity_accuracy,
     }
+
+
+_NO_EVIDENCE: tuple[Evidence, ...] = ()
 
 
 def fit(rows: Sequence[Row], c: float, prune: float = PRUNE) -> dict[str, Any]:
@@ -193,7 +191,7 @@ def usual_severity(rows: Sequence[Row]) -> list[str]:
     out = []
     for code in CODES:
         seen = Counter(r.severity for r in rows if r.codes == {code})
-        out.append(max(SEVERITIES, key=lambda s: (seen[s], _RANK[s])))
+        out.append(max(SEVERITIES, key=lambda s: (seen[s], SEVERITY_RANK[s])))
     return out
 
 
@@ -260,8 +258,7 @@ def train(through: str, data: Path = DATA, prune: float = PRUNE) -> dict[str, An
         ]
     add, remove, chosen = choose(calibration, severity)
     rules_alone = metrics(
-        (frozenset(rules), max(rules.values(), key=_RANK.__getitem__) if rules else None, row)
-        for row, _, rules in calibration
+        (frozenset(rules), top_severity(rules), row) for row, _, rules in calibration
     )
     model = fit(everything, c, prune)
     return {
