@@ -203,6 +203,13 @@ async def freeze_startup_objects(sender: object, /, *args: object, **kwargs: obj
         gc.collect()  # what startup left as garbage must not be frozen with the rest
         gc.freeze()
         gc.callbacks.append(freeze_survivors)
+        gc.set_threshold(*GC_THRESHOLDS)
+
+
+# Every report allocates a few thousand objects, nearly all freed with it: at Python's
+# default (700 allocations) the youngest generation was collected several times a report.
+# 20,000 cut the worker's CPU per report by ~5% (bench throughput, core-x1, in turns).
+GC_THRESHOLDS = (20_000, 20, 20)
 
 
 def freeze_survivors(phase: str, info: dict[str, int]) -> None:

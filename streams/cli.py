@@ -280,8 +280,8 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     throughput.add_argument(
         "--variant",
         action="append",
-        help="KIND-xN (KIND: faust, core, plain, quix, quix-eos; N processes), repeatable;"
-        " default: all of them at x1 and x2 (quix-eos at x1)",
+        help="KIND-xN (KIND: faust, core, floor, plain, quix, quix-eos; N processes), repeatable;"
+        " default: faust, core, plain and quix at x1 and x2, quix-eos at x1 (floor: on request)",
     )
     throughput.add_argument("--keep-topics", action="store_true", help="do not delete them")
     throughput.add_argument(

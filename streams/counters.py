@@ -103,7 +103,9 @@ class Tally:
         self, partition: Part, offset: int, groups: Iterable[tuple[float, Sequence[str]]]
     ) -> bool:
         """Count one message: each group's keys in the buckets of its time; False if counted."""
-        done = self.through.get(partition, self.flushed_through(partition))
+        done = self.through.get(partition)
+        if done is None:  # the first message since this worker took the partition
+            done = self.flushed_through(partition)
         if offset <= done:
             return False
         buckets = self.pending.setdefault(partition, {})

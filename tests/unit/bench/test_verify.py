@@ -47,7 +47,12 @@ def test_peer_config_round_trips():
 
 @pytest.mark.parametrize(
     ("name", "kind", "processes"),
-    [("faust-x1", "faust", 1), ("quix-eos-x2", "quix-eos", 2), ("core-x3", "core", 3)],
+    [
+        ("faust-x1", "faust", 1),
+        ("quix-eos-x2", "quix-eos", 2),
+        ("core-x3", "core", 3),
+        ("floor-x1", "floor", 1),
+    ],
 )
 def test_variant_names_parse(name, kind, processes):
     assert Variant.parse(name) == Variant(name, kind, processes)

@@ -185,3 +185,25 @@ def test_outcomes_and_district_counts_are_served_apart():
     day = str(bucket_of("day", 1000.0))
     assert by_district == {day: {"reports|海曙区": 1}}
     assert outcomes == {day: {"intake|accepted": 1, "intake|dead|not_json": 1}}
+
+
+class CountingReads(dict[str, object]):
+    """A table that counts its reads."""
+
+    reads = 0
+
+    def get(self, key: str, default: object = None) -> object:
+        self.reads += 1
+        return super().get(key, default)
+
+
+def test_the_table_is_read_for_a_partitions_first_message_only():
+    table = CountingReads({"3|flushed": 10})
+    tally = Tally(table)
+    assert not tally.add_keys(3, 10, NOW, ["reports|海曙区"])  # flushed already: skipped
+    assert tally.add_keys(3, 11, NOW, ["reports|海曙区"])
+    reads = table.reads
+    for offset in range(12, 112):
+        assert tally.add_keys(3, offset, NOW, ["reports|海曙区"])
+    assert table.reads == reads  # later messages trust what this worker counted
+    assert not tally.add_keys(3, 50, NOW, ["reports|海曙区"])  # a replay of a counted one

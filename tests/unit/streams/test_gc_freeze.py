@@ -3,7 +3,7 @@ collection after that, and frozen objects are still freed by their last referenc
 
 import gc
 
-from streams.app import app, freeze_startup_objects, freeze_survivors
+from streams.app import GC_THRESHOLDS, app, freeze_startup_objects, freeze_survivors
 
 
 async def test_the_first_rebalance_freezes_startup_objects_once():
@@ -40,3 +40,18 @@ def test_survivors_of_a_full_collection_are_frozen_and_still_freed_by_refcount()
     finally:
         gc.callbacks.remove(freeze_survivors)
         gc.unfreeze()
+
+
+async def test_the_first_rebalance_raises_the_young_generation_threshold():
+    before = gc.get_threshold()
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)  # Python's default
+    try:
+        await freeze_startup_objects(app)
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert GC_THRESHOLDS[0] > 700  # noqa: PLR2004 - collected less often than by default
+    finally:
+        while freeze_survivors in gc.callbacks:
+            gc.callbacks.remove(freeze_survivors)
+        gc.unfreeze()
+        gc.set_threshold(*before)
