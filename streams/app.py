@@ -11,7 +11,7 @@ from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry, generate_latest
 
-from streams import consumer_tuning, faust_fixes, outbox
+from streams import consumer_tuning, faust_fixes, lookahead, outbox
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
@@ -28,7 +28,8 @@ __all__ = [
     "vault",
 ]
 
-faust_fixes.install()  # before the app exists: see streams/faust_fixes.py
+if faust_fixes.install():  # before the app exists: see streams/faust_fixes.py
+    lookahead.install()  # the fetcher's hook for work done ahead (streams/lookahead.py)
 outbox.install()  # the producer's flush empties the outboxes first
 
 

@@ -32,6 +32,7 @@ from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
 from streams.app import app, metrics, outputs, owned_partitions, settings, vault
 from streams.counters import Tally, counter_keys
 from streams.errors import InvalidReport
+from streams.lookahead import Ahead
 from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
 from streams.priority import Gate, buffered, unread
@@ -52,12 +53,14 @@ __all__ = [
     "DeadLetter",
     "Duplicate",
     "Forward",
+    "Prepared",
     "Rekey",
     "ACCEPTED",
     "URGENT_TOPICS",
     "give_way_to_escalations",
     "sources_gate",
     "accepted_report",
+    "ahead",
     "count_message",
     "counter_groups",
     "counter_part",
@@ -66,6 +69,7 @@ __all__ = [
     "intake_tally",
     "outcome_key",
     "owns_report_id",
+    "prepare",
     "replayed_counter_groups",
     "replayed_outcome_key",
     "route",
@@ -74,6 +78,7 @@ __all__ = [
     "remember_seen",
     "seen_entry",
     "seen_expiry",
+    "seen_or_new",
     "seen_reports",
     "seen_time",
     "seen_where",
@@ -151,6 +156,42 @@ def accepted_report(
         return report.accepted(source)
     sealed, indicators = vault.seal(report), vault.indicators(report.text)
     return report.accepted(source, sealed_pii=sealed, indicators=indicators)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a message comes to before the seen table is asked: ``route`` as if it were new.
+
+    ``outcome`` is never a ``Duplicate``; ``event``: the findings of a ``Forward``.
+    """
+
+    source: IntakeSource
+    outcome: Outcome
+    event: FindingsEventV1 | None
+
+
+def prepare(raw: bytes, key: bytes | None, source: IntakeSource) -> Prepared:
+    """Intake's pure work for one message: validate, seal, classify (``streams/lookahead.py``)."""
+    outcome = route(
+        raw,
+        key,
+        source,
+        seen=(),
+        partitions=settings.kafka.partitions,
+        rekeyed=source.topic == settings.topics.rekey,
+        vault=vault,
+    )
+    event = None
+    if isinstance(outcome, Forward):
+        event = findings_event(outcome.report, classify(outcome.report), source.received_at)
+    return Prepared(source, outcome, event)
+
+
+def seen_or_new(outcome: Outcome, seen: Container[str]) -> Outcome:
+    """A prepared ``Forward`` of a report_id in ``seen`` is a ``Duplicate`` (as ``route``)."""
+    if isinstance(outcome, Forward) and outcome.report.report_id in seen:
+        return Duplicate(outcome.report.report_id)
+    return outcome
 
 
 # report_id -> [topic, partition, offset, broker time] of the message that was accepted;
@@ -245,6 +286,22 @@ seen = Seen()
 URGENT_TOPICS = frozenset((settings.topics.escalation_commands, settings.topics.escalations))
 _SOURCES = frozenset((settings.topics.reports, settings.topics.rekey))
 sources_gate = Gate()
+
+
+def _prepare_record(record: Any, tp: TP) -> Prepared:
+    source = IntakeSource(
+        topic=tp.topic, partition=tp.partition, offset=record.offset, received_at=datetime.now(UTC)
+    )
+    return prepare(record.value, record.key, source)
+
+
+# A fetch's worth at most, plus what the agent's buffer can hold ahead of it.
+ahead = Ahead(
+    _SOURCES,
+    _prepare_record,
+    limit=app.conf.broker_max_poll_records + app.conf.stream_buffer_maxsize,
+)
+ahead.attach()
 
 
 @app.timer(interval=0.1)  # type: ignore[untyped-decorator]
@@ -416,24 +473,21 @@ async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 async def handle(message: faust.types.Message, raw: bytes) -> None:
     """Route one message and carry the outcome out; any failure dead-letters it."""
     metrics.reports_received.inc()
-    source = IntakeSource(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        received_at=datetime.now(UTC),
-    )
+    prepared = ahead.take((message.topic, message.partition, message.offset))
+    if prepared is not None:
+        source = prepared.source
+    else:
+        source = IntakeSource(
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            received_at=datetime.now(UTC),
+        )
     counted, event = "intake|dead|internal_error", None
     try:
-        outcome = route(
-            raw,
-            message.key,
-            source,
-            seen=seen,
-            partitions=settings.kafka.partitions,
-            rekeyed=message.topic == settings.topics.rekey,
-            vault=vault,
-        )
-        event = await deliver(outcome, raw, source, message.timestamp)
+        prepared = prepared or prepare(raw, message.key, source)
+        outcome = seen_or_new(prepared.outcome, seen)
+        event = await deliver(outcome, raw, source, message.timestamp, prepared.event)
         counted = outcome_key(outcome, source, seen_reports)
         if counted != ACCEPTED:
             event = None
@@ -446,11 +500,16 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
 
 
 async def deliver(
-    outcome: Outcome, raw: bytes, source: IntakeSource, at: float
+    outcome: Outcome,
+    raw: bytes,
+    source: IntakeSource,
+    at: float,
+    findings: FindingsEventV1 | None = None,
 ) -> FindingsEventV1 | None:
     """Send the outcome where it belongs, update the seen table and metrics.
 
-    ``at``: the message's broker time. Returns the findings event when the report was triaged.
+    ``at``: the message's broker time; ``findings``: a ``Forward``'s, if classified already.
+    Returns the findings event when the report was triaged.
     """
     event = None
     match outcome:
@@ -460,7 +519,7 @@ async def deliver(
                 source.topic, source.partition, source.offset, report.report_id
             )
             await outputs.add(settings.topics.accepted, report.grid_id.encode(), value, headers)
-            event = await triage(report, source)
+            event = await triage(report, source, findings)
             remember_seen(report.report_id, source, at)
             if read_back.in_window(source.topic, source.partition, source.offset):
                 read_back.forwarded.add(report.report_id)  # now confirmed by us

@@ -30,6 +30,7 @@ def main() -> int:
     import streams.intake
 
     streams.intake.handle = count_only  # the agent looks ``handle`` up on every message
+    streams.intake.ahead.detach()  # no work ahead either
     return faust_core.main()
 
 

@@ -37,9 +37,15 @@ findings_read_back = ReadBack(
 findings_read_back.attach(app, settings.kafka, settings.app_id)
 
 
-async def triage(report: AcceptedReportV1, source: IntakeSource) -> FindingsEventV1:
-    """Classify one accepted report, emit its findings once, route what escalates; the event."""
-    event = findings_event(report, classify(report), datetime.now(UTC))
+async def triage(
+    report: AcceptedReportV1, source: IntakeSource, event: FindingsEventV1 | None = None
+) -> FindingsEventV1:
+    """Classify one accepted report, emit its findings once, route what escalates; the event.
+
+    ``event``: the report's findings when it was classified ahead (``streams/lookahead.py``).
+    """
+    if event is None:
+        event = findings_event(report, classify(report), datetime.now(UTC))
     where = (source.topic, source.partition, source.offset)
     if report.report_id not in findings_read_back.forwarded:
         await emit(event, source)

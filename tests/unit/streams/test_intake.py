@@ -9,8 +9,9 @@ from faust.types import TP
 
 from schemas import IntakeSource, accepted_report_adapter, dead_letter_adapter
 from streams import intake, topics
-from streams.app import app, registry
+from streams.app import app, registry, settings, vault
 from streams.intake import DeadLetter, Duplicate, Forward, Rekey, owns_report_id, route
+from streams.partitioning import partition_of as kafka_partition_of
 from streams.retention import Expiry
 from streams.triage.agent import findings_read_back
 from streams.validation import parse_report
@@ -262,3 +263,67 @@ def test_a_seen_entry_without_a_time_is_judged_by_when_it_was_noted():
     assert intake.seen_time(["grid.reports", 2, 7, 1234.5]) == 1234.5
     assert intake.seen_time(["grid.reports", 2, 7]) == float("-inf")  # the noted time decides
     assert intake.seen_time([2, 7], default=5.0) == 5.0
+
+
+# -- work ahead (streams/lookahead.py): prepared without the seen table, then asked it
+
+
+def without_seal(outcome: object) -> object:
+    """An outcome comparable across calls: a sealed token differs each time (random IV)."""
+    if isinstance(outcome, Forward):
+        return Forward(outcome.report.model_copy(update={"sealed_pii": None}))
+    if isinstance(outcome, DeadLetter):
+        return type(outcome).__name__, outcome.letter.error_kind, outcome.letter.reason
+    return outcome
+
+
+@pytest.mark.parametrize(
+    ("raw_changes", "key", "seen", "rekeyed"),
+    [
+        ({}, "own", (), False),  # first seen
+        ({}, "own", ("r-0001",), False),  # an app retry
+        ({}, b"330203-GL-017", (), False),  # keyed by grid: rekey
+        ({}, b"330203-GL-017", (), True),  # on the rekey topic: never rekeyed again
+        ({"district": "火星区"}, "own", (), False),  # invalid
+        ({"contact_phone": "13812345678"}, "own", (), False),  # sealed PII
+    ],
+)
+def test_a_prepared_message_ends_as_route_would_send_it(
+    report_factory, raw_changes, key, seen, rekeyed
+):
+    raw = json.dumps(report_factory(**raw_changes)).encode()
+    partitions = settings.kafka.partitions
+    key = b"r-0001" if key == "own" else key
+    where = source(kafka_partition_of(b"r-0001", partitions))
+    if rekeyed:
+        where = where.model_copy(update={"topic": settings.topics.rekey})
+    routed = route(
+        raw, key, where, seen=set(seen), partitions=partitions, rekeyed=rekeyed, vault=vault
+    )
+    prepared = intake.prepare(raw, key, where)
+    assert without_seal(intake.seen_or_new(prepared.outcome, set(seen))) == without_seal(routed)
+    assert prepared.source == where
+    assert (prepared.event is not None) == isinstance(prepared.outcome, Forward)
+    if prepared.event is not None:
+        assert prepared.event.report_id == "r-0001"
+        assert [f.code for f in prepared.event.findings] == ["EBIKE_CHARGING"]
+
+
+async def test_a_message_takes_the_work_done_ahead_for_it(test_app, sends, report_factory):
+    from faust.types import Message
+
+    raw = json.dumps(report_factory()).encode()
+    partition = kafka_partition_of(b"r-0001", settings.kafka.partitions)
+    topic = settings.topics.reports
+    message = Message(topic, partition, 41, 1.7e9, 0, [], b"r-0001", raw, None)
+    # prepared from other bytes, so that what the message takes shows where it came from
+    other = json.dumps(report_factory(text="2号楼消防通道堵塞了")).encode()
+    intake.ahead._results[(topic, partition, 41)] = intake.prepare(
+        other, b"r-0001", source(partition, topic).model_copy(update={"offset": 41})
+    )
+    await intake.handle(message, raw)
+    sent = accepted_report_adapter.validate_json(sends["accepted_topic"].await_args.kwargs["value"])
+    assert sent.text == "2号楼消防通道堵塞了"
+    findings = json.loads(sends["findings_topic"].await_args.kwargs["value"])
+    assert [f["code"] for f in findings["findings"]] == ["BLOCKED_EXIT"]
+    assert intake.ahead.take((topic, partition, 41)) is None  # taken once
