@@ -473,7 +473,7 @@ async def intake(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 async def handle(message: faust.types.Message, raw: bytes) -> None:
     """Route one message and carry the outcome out; any failure dead-letters it."""
     metrics.reports_received.inc()
-    prepared = ahead.take((message.topic, message.partition, message.offset))
+    prepared = ahead.take((message.topic, message.partition, message.offset), raw)
     if prepared is not None:
         source = prepared.source
     else:

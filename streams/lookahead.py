@@ -51,7 +51,8 @@ class Ahead(Generic[Result]):
         self.topics = frozenset(topics)
         self.work = work
         self.limit = limit
-        self._results: dict[Hashable, Result] = {}
+        # where -> (the record's value, the result): a result is for those very bytes
+        self._results: dict[Hashable, tuple[Any, Result]] = {}
 
     def __len__(self) -> int:
         return len(self._results)
@@ -68,13 +69,21 @@ class Ahead(Generic[Result]):
         for tp, batch in ours:
             for record in batch:
                 try:
-                    self._results[(tp.topic, tp.partition, record.offset)] = self.work(record, tp)
+                    result = self.work(record, tp)
+                    self._results[(tp.topic, tp.partition, record.offset)] = (record.value, result)
                 except Exception as exc:  # noqa: BLE001 - the message computes it again, and fails there
                     log.debug("work ahead failed at %s[%d]@%d: %r", *tp, record.offset, exc)
 
-    def take(self, where: Where) -> Result | None:
-        """The result for the record at ``where``, once; None when it was not done ahead."""
-        return self._results.pop(where, None)
+    def take(self, where: Where, value: Any) -> Result | None:
+        """The result for the record at ``where``, once; None when it was not done ahead.
+
+        ``value``: the message's value, the very object fetched (Faust hands it on as it is);
+        a record fetched again (its partition moved away and back) is not the one prepared.
+        """
+        found = self._results.pop(where, None)
+        if found is None or found[0] is not value:
+            return None
+        return found[1]
 
     def attach(self) -> None:
         """Prepare every fetch from now on."""

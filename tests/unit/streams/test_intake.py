@@ -318,12 +318,15 @@ async def test_a_message_takes_the_work_done_ahead_for_it(test_app, sends, repor
     message = Message(topic, partition, 41, 1.7e9, 0, [], b"r-0001", raw, None)
     # prepared from other bytes, so that what the message takes shows where it came from
     other = json.dumps(report_factory(text="2号楼消防通道堵塞了")).encode()
-    intake.ahead._results[(topic, partition, 41)] = intake.prepare(
-        other, b"r-0001", source(partition, topic).model_copy(update={"offset": 41})
+    intake.ahead._results[(topic, partition, 41)] = (
+        raw,  # fetched: the very bytes the message carries
+        intake.prepare(
+            other, b"r-0001", source(partition, topic).model_copy(update={"offset": 41})
+        ),
     )
     await intake.handle(message, raw)
     sent = accepted_report_adapter.validate_json(sends["accepted_topic"].await_args.kwargs["value"])
     assert sent.text == "2号楼消防通道堵塞了"
     findings = json.loads(sends["findings_topic"].await_args.kwargs["value"])
     assert [f["code"] for f in findings["findings"]] == ["BLOCKED_EXIT"]
-    assert intake.ahead.take((topic, partition, 41)) is None  # taken once
+    assert intake.ahead.take((topic, partition, 41), raw) is None  # taken once
