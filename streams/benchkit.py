@@ -95,7 +95,12 @@ class ReceiverThread:
 
 
 # Settings a bench passes on to its workers when set, to measure a tuning against the default.
-TUNING = ("GRID_FETCH_MIN_BYTES", "GRID_FETCH_MAX_WAIT_MS", "GRID_OUTBOX_LINGER_MS")
+TUNING = (
+    "GRID_FETCH_MIN_BYTES",
+    "GRID_FETCH_MAX_WAIT_MS",
+    "GRID_OUTBOX_LINGER_MS",
+    "GRID_WORK_AHEAD",
+)
 
 
 def _inherited_env() -> dict[str, str]:

@@ -301,7 +301,8 @@ ahead = Ahead(
     _prepare_record,
     limit=app.conf.broker_max_poll_records + app.conf.stream_buffer_maxsize,
 )
-ahead.attach()
+if settings.work_ahead:
+    ahead.attach()
 
 
 @app.timer(interval=0.1)  # type: ignore[untyped-decorator]

@@ -106,3 +106,11 @@ def test_the_hook_is_installed_in_fausts_consumer():
     import streams.app  # noqa: F401 - installs it
 
     assert Consumer._wait_next_records is lookahead.wait_next_records
+
+
+def test_intake_works_ahead_only_when_the_setting_says_so():
+    from streams import intake
+    from streams.app import settings
+
+    assert settings.work_ahead is False  # off by default (see streams/settings.py)
+    assert (intake.ahead.prepare in lookahead._on_fetch) is settings.work_ahead
