@@ -160,9 +160,9 @@ def accepted_report(
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What a message comes to before the seen table is asked: ``route`` as if it were new.
+    """What ``route`` made of a message, and the findings of a ``Forward`` (``event``).
 
-    ``outcome`` is never a ``Duplicate``; ``event``: the findings of a ``Forward``.
+    Prepared ahead, without the seen table, ``outcome`` is never a ``Duplicate``.
     """
 
     source: IntakeSource
@@ -170,13 +170,19 @@ class Prepared:
     event: FindingsEventV1 | None
 
 
-def prepare(raw: bytes, key: bytes | None, source: IntakeSource) -> Prepared:
-    """Intake's pure work for one message: validate, seal, classify (``streams/lookahead.py``)."""
+def prepare(
+    raw: bytes, key: bytes | None, source: IntakeSource, seen: Container[str] = ()
+) -> Prepared:
+    """Intake's work for one message before any send: validate, seal, classify.
+
+    Ahead of time (``streams/lookahead.py``) ``seen`` is empty and ``seen_or_new`` asks the
+    table later; a message prepared when it comes passes the table, so a retry is not classified.
+    """
     outcome = route(
         raw,
         key,
         source,
-        seen=(),
+        seen=seen,
         partitions=settings.kafka.partitions,
         rekeyed=source.topic == settings.topics.rekey,
         vault=vault,
@@ -486,7 +492,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
         )
     counted, event = "intake|dead|internal_error", None
     try:
-        prepared = prepared or prepare(raw, message.key, source)
+        prepared = prepared or prepare(raw, message.key, source, seen)
         outcome = seen_or_new(prepared.outcome, seen)
         event = await deliver(outcome, raw, source, message.timestamp, prepared.event)
         counted = outcome_key(outcome, source, seen_reports)

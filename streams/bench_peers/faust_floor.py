@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 
+from streams.app import metrics
 from streams.bench_peers import faust_core
 
 __all__ = ["count_only", "main"]
@@ -19,8 +20,6 @@ __all__ = ["count_only", "main"]
 
 async def count_only(message: object, raw: bytes) -> None:
     """Intake's step without its work: what the bench reads as handled and triaged."""
-    from streams.app import metrics
-
     metrics.reports_received.inc()
     metrics.labelled(metrics.reports_triaged, "none").inc()
 
