@@ -1,4 +1,4 @@
-"""Fixes to faust-streaming 0.15.3: three lose or repeat messages in a failure, two cost CPU.
+"""Fixes to faust-streaming 0.15.3: five lose, repeat or hang messages in a failure, two cost CPU.
 
 Both were measured with the SIGKILL test (``tests/integration``, README "Known fault"): after
 a restart, some messages of a partition never reached the agent while later ones did, so the
@@ -33,6 +33,23 @@ after the committed one, for compacted topics).
    delivery blocked on a full buffer. That makes four tasks and an ``asyncio.wait`` per
    message (~21 µs), though the delivery almost never blocks. Fixed by running the delivery
    until it first waits, and only then waiting for it as Faust does (``step_first``).
+6. When an agent's buffer is full, the conductor puts the message there from a task of its
+   own (``Topic.put``). A rebalance abandons the delivery, but not that task: it waits for
+   the suspended flow, holding the message, while the revocation waits for every message
+   it holds to be acknowledged (``Consumer.wait_empty``). The worker hung there until the
+   group expelled it (the counters test saw it in 2 runs of 4, with the notifier's buffer
+   full); resumed, the task would have handed over a message of a partition maybe gone.
+   Fixed by cancelling the puts of an abandoned delivery, as Faust drops what its buffers
+   held: the message is not acknowledged, so it is read again (faust-streaming #133, #236).
+7. ``Consumer.wait_empty`` (the revocation's wait for messages being handled) waits for
+   every message a stream ever took and nobody acknowledged, until it is garbage. A message
+   of two agents (``alerts.escalations``: the board and the notifier) that one agent had
+   handled while the flow control emptied the other's buffer was still referenced from
+   somewhere no ``gc.get_referrers`` sees (``sys.getrefcount`` 3 to 5), and the wait never
+   ended: the worker sat in the revocation, was expelled from the group a minute later and
+   never came back (7 runs in 37 of the counters test, with Faust's Cython code and without).
+   Fixed by waiting, after two rounds, only for messages an agent's stream is handling
+   (its current event); the others are not acknowledged and are read again.
 
 Installed for the Faust version they were copied from only; re-check them on an upgrade.
 """
@@ -40,17 +57,20 @@ Installed for the Faust version they were copied from only; re-check them on an 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import types
 from collections.abc import Coroutine, Generator
+from contextvars import ContextVar
 from typing import Any, cast
 
 import faust
 from faust.app import App
 from faust.tables.recovery import Recovery
+from faust.topics import Topic
 from faust.transport.consumer import Consumer, RecordMap
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
-from faust.types import TP
+from faust.types import TP, EventT
 from mode import Service
 from mode.services import WaitArgT, WaitResults
 from mode.utils.logging import CompositeLogger
@@ -60,7 +80,9 @@ __all__ = [
     "fetch_active_records",
     "idempotent_producer_settings",
     "install",
+    "wait_for_handled",
     "on_recovery_completed",
+    "put_of_delivery",
     "step_first",
 ]
 
@@ -71,6 +93,10 @@ log = logging.getLogger(__name__)
 _fetch_records = AIOKafkaConsumerThread._fetch_records
 _composite_log = CompositeLogger.log
 _wait_first = Service.wait_first
+_topic_put = Topic.put
+# Rounds (about a second each) ``wait_for_handled`` waits before it lets go of messages no
+# stream is handling: an acknowledgement in flight lands well within them.
+ORPHAN_ROUNDS = 2
 
 
 async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
@@ -170,27 +196,107 @@ async def _rest_of(coro: Coroutine[Any, Any, Any], pending: Any) -> Any:
     return await _carry_on(coro, pending)
 
 
+class _Puts:
+    """The puts into full agent buffers that one delivery started (tasks of their own)."""
+
+    def __init__(self) -> None:
+        self.waiting: set[asyncio.Task[Any]] = set()
+        self.abandoned = False
+
+    def abandon(self) -> None:
+        """The delivery was given up: its puts must not hold the message, nor hand it over."""
+        self.abandoned = True
+        for task in self.waiting:
+            task.cancel()
+
+
+_delivery: ContextVar[_Puts | None] = ContextVar("_delivery", default=None)
+
+
+async def put_of_delivery(self: Topic, event: EventT[Any]) -> None:
+    """``Topic.put``, cancelled with the delivery it belongs to, if any (fix 6)."""
+    puts, task = _delivery.get(), asyncio.current_task()
+    if puts is None or task is None:
+        return await _topic_put(self, event)
+    if puts.abandoned:  # started after its delivery was given up
+        return None
+    puts.waiting.add(task)
+    try:
+        return await _topic_put(self, event)
+    finally:
+        puts.waiting.discard(task)
+
+
 async def step_first(self: Service, *coros: WaitArgT, timeout: Any = None) -> WaitResults:
     """``Service.wait_first``, running a first coroutine argument until it first waits.
 
     A delivery that completes at once returns as Faust's would (the other arguments,
-    coroutines of events, are closed unawaited); one that waits is waited for as Faust does.
+    coroutines of events, are closed unawaited); one that waits is waited for as Faust does,
+    and if it is given up, so are the puts it started (fix 6).
     """
     first, *others = coros
     if not asyncio.iscoroutine(first):
         return await _wait_first(self, *coros, timeout=timeout)
+    puts = _Puts()
+    token = _delivery.set(puts)  # tasks the delivery starts copy it: their puts are known
     try:
-        pending = first.send(None)
-    except StopIteration as done:
-        for other in others:
-            if asyncio.iscoroutine(other):
-                other.close()
-        # One turn of the loop per message, as Faust's tasks gave: without it the fetcher
-        # delivered whole fetches at once and the scale-out fault test lost counts.
-        await asyncio.sleep(0)
-        return WaitResults([first], [done.value], False)
-    rest = _rest_of(first, pending)
-    return await _wait_first(self, rest, *others, timeout=timeout)
+        try:
+            pending = first.send(None)
+        except StopIteration as done:
+            for other in others:
+                if asyncio.iscoroutine(other):
+                    other.close()
+            # One turn of the loop per message, as Faust's tasks gave: without it the
+            # fetcher delivered whole fetches at once and the scale-out fault test lost counts.
+            await asyncio.sleep(0)
+            return WaitResults([first], [done.value], False)
+        rest = _rest_of(first, pending)
+        try:
+            results = await _wait_first(self, rest, *others, timeout=timeout)
+        except BaseException:
+            puts.abandon()
+            raise
+        if rest not in results.done:
+            puts.abandon()
+        return results
+    finally:
+        _delivery.reset(token)
+
+
+def handled_messages(app: Any) -> set[Any]:
+    """The messages agents' streams are handling now (each actor's current event)."""
+    held = set()
+    for agent in app.agents.values():
+        for actor in list(agent._actors):
+            event = getattr(actor.stream, "current_event", None)
+            if event is not None:
+                held.add(event.message)
+    return held
+
+
+async def wait_for_handled(self: Consumer) -> None:
+    """Faust's ``Consumer.wait_empty``, letting go of messages no stream is handling (fix 7)."""
+    rounds = 0
+    while not self.should_stop and self._unacked_messages:
+        rounds += 1
+        gc.collect()  # as Faust: messages only cycles hold leave its weak set
+        await self.commit()
+        if not self._unacked_messages:
+            break
+        await self._wait_for_ack(timeout=1)
+        self._clean_unacked_messages()
+        if rounds >= ORPHAN_ROUNDS:
+            orphans = set(self._unacked_messages) - handled_messages(self.app)
+            if orphans:
+                where = sorted(f"{m.topic}[{m.partition}]@{m.offset}" for m in orphans)
+                log.warning(
+                    "revocation: %d message(s) taken but held by no agent, left to be read "
+                    "again: %s",
+                    len(where),
+                    ", ".join(where[:10]),
+                )
+                self._unacked_messages -= orphans
+    await self.commit_and_end_transactions()
 
 
 def install(version: str = faust.__version__) -> bool:
@@ -203,4 +309,6 @@ def install(version: str = faust.__version__) -> bool:
     Producer._settings_extra = idempotent_producer_settings  # type: ignore[method-assign]
     CompositeLogger.log = log_if_enabled  # type: ignore[method-assign]
     Consumer.wait_first = step_first  # type: ignore[method-assign]
+    Topic.put = put_of_delivery  # type: ignore[method-assign]
+    Consumer.wait_empty = wait_for_handled  # type: ignore[method-assign]
     return True

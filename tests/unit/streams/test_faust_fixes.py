@@ -1,15 +1,20 @@
 """The Faust 0.15.3 fixes: seek before resuming, never fetch every partition, idempotent sends,
-log lines formatted only when logged, deliveries run before they are waited for."""
+log lines formatted only when logged, deliveries run before they are waited for, and their puts
+given up with them."""
 
 import asyncio
+import gc
 import logging
 import warnings
+import weakref
 from types import SimpleNamespace
 from typing import Any, cast
 from unittest import mock
 
+import faust
 import pytest
 from faust.tables.recovery import Recovery
+from faust.topics import Topic
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
 from faust.types import TP
@@ -53,6 +58,7 @@ def test_installed_on_the_faust_version_they_were_copied_from_only():
     assert Producer._settings_extra is faust_fixes.idempotent_producer_settings
     assert CompositeLogger.log is faust_fixes.log_if_enabled
     assert Consumer.wait_first is faust_fixes.step_first
+    assert Topic.put is faust_fixes.put_of_delivery
     assert faust_fixes.install("0.15.4") is False
 
 
@@ -196,3 +202,130 @@ async def test_a_delivery_that_fails_at_once_raises_to_the_fetcher():
 
     with pytest.raises(ValueError, match="bad message"):
         await faust_fixes.step_first(service, deliver(), suspend.wait())
+
+
+def full_buffer() -> tuple[faust.App, Topic]:
+    """An agent's buffer (a topic iterator's queue) that has no room left."""
+    app = faust.App("gw-fix6-unit", stream_buffer_maxsize=1)
+    topic = app.topic("reports").clone(is_iterator=True)
+    app.flow_control.resume()  # as in a running worker (an app starts suspended)
+    topic.queue.put_nowait("earlier")
+    return app, cast(Topic, topic)
+
+
+class Message:
+    """Stands for Faust's message, which its consumer tracks by weak reference."""
+
+
+async def test_an_abandoned_delivery_lets_go_of_its_put_into_a_full_buffer():
+    app, topic = full_buffer()
+    service, suspend = Fetcher(), asyncio.Event()
+    message = Message()
+    events, tracked = [SimpleNamespace(message=message)], weakref.ref(message)
+
+    def revoke() -> None:  # a revocation's first, synchronous steps
+        app.flow_control.suspend()
+        app.flow_control.clear()
+        suspend.set()
+
+    async def deliver() -> None:  # what Faust's conductor does when the buffer is full
+        put = asyncio.ensure_future(topic.put(events[0]))
+        revoke()  # lands before the put's first step: the put waits for the suspended flow
+        await asyncio.wait([put])
+
+    waiting = asyncio.ensure_future(faust_fixes.step_first(service, deliver(), suspend.wait()))
+    result = await asyncio.wait_for(waiting, 1)
+    assert result.results == [True]  # the suspension won
+    events.clear()
+    del message
+    await asyncio.sleep(0.01)
+    gc.collect()
+    assert tracked() is None  # nothing holds the message: the revocation's wait can end
+    app.flow_control.resume()
+    await asyncio.sleep(0.01)
+    assert topic.queue.empty()  # and it is not handed to the agent after the rebalance
+
+
+async def test_a_waiting_delivery_puts_once_the_buffer_has_room():
+    _, topic = full_buffer()
+    service, suspend = Fetcher(), asyncio.Event()
+
+    async def deliver() -> str:
+        await asyncio.wait([asyncio.ensure_future(topic.put("next"))])
+        return "put"
+
+    waiting = asyncio.ensure_future(faust_fixes.step_first(service, deliver(), suspend.wait()))
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    assert topic.queue.get_nowait() == "earlier"
+    result = await asyncio.wait_for(waiting, 1)
+    assert result.results == ["put"]
+    assert topic.queue.get_nowait() == "next"
+
+
+async def test_a_put_outside_a_delivery_waits_for_room_as_before():
+    _, topic = full_buffer()
+    put = asyncio.ensure_future(topic.put("next"))
+    await asyncio.sleep(0.01)
+    assert not put.done()
+    assert topic.queue.get_nowait() == "earlier"
+    await asyncio.wait_for(put, 1)
+    assert topic.queue.get_nowait() == "next"
+
+
+class Tracked:
+    """A consumer message as ``wait_for_handled`` sees it."""
+
+    def __init__(self, offset: int) -> None:
+        self.topic, self.partition, self.offset, self.acked = "alerts", 5, offset, False
+
+
+def revoking_consumer(handled: list[Tracked]) -> tuple[Any, list[str]]:
+    """A consumer in its revocation's wait; ``handled``: what agents' streams hold now."""
+    calls: list[str] = []
+    stream = SimpleNamespace(current_event=None)
+    consumer = SimpleNamespace(should_stop=False, _unacked_messages=weakref.WeakSet())
+
+    async def commit() -> None:
+        calls.append("commit")
+
+    async def wait_for_ack(timeout: float) -> None:
+        calls.append("wait")
+        stream.current_event = SimpleNamespace(message=handled[0]) if handled else None
+        await asyncio.sleep(0)
+
+    async def commit_and_end_transactions() -> None:
+        calls.append("final commit")
+
+    consumer.commit, consumer._wait_for_ack = commit, wait_for_ack
+    consumer.commit_and_end_transactions = commit_and_end_transactions
+    consumer._clean_unacked_messages = lambda: Consumer._clean_unacked_messages(consumer)
+    actor = SimpleNamespace(stream=stream)
+    consumer.app = SimpleNamespace(agents={"notify": SimpleNamespace(_actors=[actor])})
+    return consumer, calls
+
+
+async def test_the_revocation_lets_go_of_a_message_no_agent_holds(caplog):
+    orphan = Tracked(125)
+    consumer, calls = revoking_consumer([])
+    consumer._unacked_messages.add(orphan)
+    with caplog.at_level(logging.WARNING, logger="streams.faust_fixes"):
+        await asyncio.wait_for(faust_fixes.wait_for_handled(consumer), 5)
+    assert calls.count("wait") == faust_fixes.ORPHAN_ROUNDS
+    assert calls[-1] == "final commit"
+    assert not orphan.acked  # not acknowledged: its offset is not committed, it is read again
+    assert "alerts[5]@125" in caplog.text
+
+
+async def test_the_revocation_waits_for_a_message_an_agent_is_handling():
+    handled = Tracked(7)
+    consumer, calls = revoking_consumer([handled])
+    consumer._unacked_messages.add(handled)
+    waiting = asyncio.ensure_future(faust_fixes.wait_for_handled(consumer))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not waiting.done()  # still handled after many rounds: waited for, as Faust does
+    assert calls.count("wait") > faust_fixes.ORPHAN_ROUNDS
+    handled.acked = True
+    await asyncio.wait_for(waiting, 1)
+    assert calls[-1] == "final commit"
