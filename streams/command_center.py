@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
 
@@ -21,15 +20,13 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from schemas.escalation import escalation_event_adapter
-from schemas.grid_report import IntakeSource
 from streams.app import app, metrics, owned_partitions, settings
 from streams.counters import GRAINS, merge, split_outcomes
 from streams.escalation.agents import dead_letter
 from streams.escalation.overview import Board, apply_event
 from streams.escalation.web import authorized
-from streams.intake import counter_part, intake_tally, replayed_counter_groups, seen_reports
+from streams.intake import count_again, counter_part, intake_tally
 from streams.settings import KafkaSettings
-from streams.topic_reader import read_range
 from streams.topics import escalations_topic
 
 __all__ = [
@@ -204,30 +201,12 @@ def _committed_offsets(partitions: list[tuple[str, int]]) -> dict[tuple[str, int
 
 
 async def _count_intake_gap(topic: str, partition: int, up_to: int) -> None:
-    """Count again, as they were counted, intake's messages a dead owner did not flush.
-
-    The outcome comes from the message's bytes and key and the seen table, the findings of
-    an accepted one from classifying it again, the buckets from its broker time and its
-    report's time: all as they were when it was first handled (``replayed_counter_groups``).
-    """
+    """Count again, as they were counted, intake's messages a dead owner did not flush."""
     part = counter_part(topic, partition)
     gap = intake_tally.gap(part, up_to)
     if gap:
-        records = await asyncio.to_thread(
-            read_range, settings.kafka, topic, partition, gap.start, gap.stop
-        )
-        for record in records:
-            source = IntakeSource(
-                topic=topic,
-                partition=partition,
-                offset=record.offset,
-                received_at=datetime.now(UTC),
-            )
-            groups = replayed_counter_groups(
-                record.value, record.key, source, seen_reports, record.timestamp / 1000
-            )
-            intake_tally.add_groups(part, record.offset, groups)
-        log.info("counters: counted %d messages of %s again (%s)", len(records), part, gap)
+        n = await count_again(topic, partition, gap)
+        log.info("counters: counted %d messages of %s again (%s)", n, part, gap)
     intake_tally.through.setdefault(part, max(intake_tally.flushed_through(part), up_to - 1))
 
 

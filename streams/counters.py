@@ -13,7 +13,10 @@ partition's *flushed-through* offset. That offset makes the counts exact:
 - a crash loses what was counted in memory but not flushed; Faust may already have
   committed those messages, so they would not come back. After a rebalance, the messages
   between the flushed-through offset and the committed one are read again from the topic
-  and counted first (``streams/command_center.py``).
+  and counted first (``streams/command_center.py``);
+- Faust may start a partition past that committed offset (a commit sent at revocation can
+  land after it was read): the partition's first message then has the offsets between it
+  and the last counted one read again and counted too (``Tally.missed``).
 
 Table keys: ``{part}|{grain}|{bucket start}`` -> ``{counter key: n}``, and
 ``{part}|flushed`` -> offset. Counter keys: ``reports|{district}``,
@@ -83,6 +86,7 @@ class Tally:
     through: dict[Part, int] = field(default_factory=dict)  # part -> last offset counted
     last_flush: dict[Part, float] = field(default_factory=dict)
     next_expiry: dict[Part, float] = field(default_factory=dict)
+    started: set[Part] = field(default_factory=set)  # parts whose first message was checked
 
     def flushed_through(self, partition: Part) -> int:
         """The last offset whose counts are in the table (-1: none)."""
@@ -94,6 +98,19 @@ class Tally:
         if partition in self.through:
             return range(0)  # not the first message since this worker took the partition
         return range(self.flushed_through(partition) + 1, first_offset)
+
+    def missed(self, partition: Part, offset: int) -> range:
+        """At a part's first message after the catch-up, the offsets before it nobody counted.
+
+        Empty for every later message, for a message that follows what was counted (where
+        the catch-up expected it) or comes before it (a replay, counted already), and for a
+        part no catch-up prepared (none ran, or it failed).
+        """
+        if partition in self.started:
+            return range(0)
+        self.started.add(partition)
+        done = self.through.get(partition)
+        return range(0) if done is None else range(done + 1, offset)
 
     def add_keys(self, partition: Part, offset: int, at: float, keys: Sequence[str]) -> bool:
         """Add one to each of ``keys`` in the buckets of time ``at``, unless already counted."""
@@ -173,6 +190,7 @@ class Tally:
             self.through.pop(partition, None)
             self.last_flush.pop(partition, None)
             self.next_expiry.pop(partition, None)
+            self.started.discard(partition)
 
     def _expire(self, partition: Part, now: float) -> None:
         prefix = f"{partition}|"

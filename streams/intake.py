@@ -13,6 +13,7 @@ is not is re-sent once through ``grid.reports.rekey`` keyed by it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -38,6 +39,7 @@ from streams.pii_vault import PiiVault
 from streams.priority import Gate, buffered, unread
 from streams.reconcile import ReadBack, forward_headers
 from streams.retention import DAY_S, Expiry
+from streams.topic_reader import read_range
 from streams.topics import (
     rekey_topic,
     reports_topic,
@@ -61,7 +63,9 @@ __all__ = [
     "sources_gate",
     "accepted_report",
     "ahead",
+    "count_again",
     "count_message",
+    "count_missed",
     "counter_groups",
     "counter_part",
     "findings_of",
@@ -457,6 +461,54 @@ def count_message(message: faust.types.Message, groups: list[tuple[float, list[s
     intake_tally.flush_due(part, time.time())
 
 
+async def count_again(topic: str, partition: int, offsets: range) -> int:
+    """Count, as they were counted when handled, the messages at ``offsets`` read again.
+
+    The outcome comes from the message's bytes and key and the seen table, the findings of
+    an accepted one from classifying it again, the buckets from its broker time and its
+    report's time (``replayed_counter_groups``). Returns how many were read.
+    """
+    part = counter_part(topic, partition)
+    records = await asyncio.to_thread(
+        read_range, settings.kafka, topic, partition, offsets.start, offsets.stop
+    )
+    for record in records:
+        source = IntakeSource(
+            topic=topic, partition=partition, offset=record.offset, received_at=datetime.now(UTC)
+        )
+        groups = replayed_counter_groups(
+            record.value, record.key, source, seen_reports, record.timestamp / 1000
+        )
+        intake_tally.add_groups(part, record.offset, groups)
+    return len(records)
+
+
+async def count_missed(message: faust.types.Message) -> None:
+    """At a partition's first message, count the messages before it that nobody counted.
+
+    The catch-up after a rebalance counted up to the committed offset it read; Faust can
+    start past it (a commit sent at revocation landing later), with the counts of the
+    messages in between dropped with the revoked partition.
+    """
+    missed = intake_tally.missed(counter_part(message.topic, message.partition), message.offset)
+    if not missed:
+        return
+    try:
+        n = await count_again(message.topic, message.partition, missed)
+    except Exception:  # the message must go on; its partition's counts fall short
+        log.exception("counters: could not count %s[%d] %s again", *message.tp, missed)
+        return
+    log.warning(
+        "counters: %s[%d] started at %d, past the last counted offset: counted %d messages "
+        "of %s again",
+        message.topic,
+        message.partition,
+        message.offset,
+        n,
+        missed,
+    )
+
+
 read_back.attach(app, settings.kafka, settings.app_id)
 
 
@@ -502,6 +554,7 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
             event = findings_of(raw, source)
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
         await send_internal_error(exc, raw, message.key, source)
+    await count_missed(message)
     count_message(message, counter_groups(message.timestamp, counted, event))
     forget_expired_seen(message.partition, message.timestamp)
 

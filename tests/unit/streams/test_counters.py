@@ -102,6 +102,69 @@ def test_any_crash_and_commit_point_gives_exact_counts():
         assert successor.counts([0], "hour") == truth(events, "hour"), trial
 
 
+def catch_up(tally: Tally, partition: int, committed: int, events: list[FindingsEventV1]) -> None:
+    """What the catch-up after a rebalance does with the committed offset it read."""
+    for offset in tally.gap(partition, committed):
+        add(tally, partition, offset, events[offset])
+    tally.through.setdefault(partition, max(tally.flushed_through(partition), committed - 1))
+
+
+def test_a_start_past_the_committed_offset_read_counts_the_offsets_between():
+    rng = random.Random(6)
+    events = [event(n, rng) for n in range(600)]
+    table: dict[str, object] = {}
+    first = Tally(table)
+    for offset in range(534):  # handled, flushed only at the first message, then revoked
+        add(first, 5, offset, events[offset])
+        if offset == 0:
+            first.flush(5, NOW)
+    first.forget([5])
+    again = Tally(table)
+    catch_up(again, 5, 0, events)  # it read no commit: nothing between flush and commit
+    assert again.missed(5, 469) == range(1, 469)  # yet Faust started at 469
+    assert not again.missed(5, 470)  # asked at the first message only
+    for offset in range(1, 469):  # read again from the topic
+        add(again, 5, offset, events[offset])
+    for offset in range(469, 600):
+        add(again, 5, offset, events[offset])
+    assert again.counts([5], "minute") == truth(events, "minute")
+
+
+def test_a_start_at_or_behind_what_was_counted_misses_nothing():
+    table: dict[str, object] = {}
+    tally = Tally(table)
+    tally.through[3] = 40  # the catch-up counted through the committed offset 41
+    assert tally.missed(3, 41) == range(41, 41)
+    tally.forget([3])
+    tally.through[3] = 40
+    assert not tally.missed(3, 12)  # Faust started behind: a replay, skipped as counted
+    assert not Tally({}).missed(3, 500)  # no catch-up ran: nothing to compare with
+
+
+def test_any_committed_offset_read_and_any_start_give_exact_counts():
+    """The catch-up reads one committed offset; Faust starts at another, up to the last one."""
+    rng = random.Random(7)
+    events = [event(n, rng) for n in range(120)]
+    for trial in range(300):
+        table: dict[str, object] = {}
+        worker = Tally(table)
+        crash = rng.randrange(1, len(events))
+        for offset in range(crash):
+            add(worker, 0, offset, events[offset])
+            if rng.random() < 0.2:
+                worker.flush(0, NOW)
+        committed = rng.randrange(0, crash + 1)
+        read = rng.randrange(0, committed + 1)  # a later commit landed after the read
+        successor = Tally(table)
+        catch_up(successor, 0, read, events)
+        start = rng.choice([read, committed])
+        for offset in successor.missed(0, start):
+            add(successor, 0, offset, events[offset])
+        for offset in range(start, len(events)):
+            add(successor, 0, offset, events[offset])
+        assert successor.counts([0], "minute") == truth(events, "minute"), trial
+
+
 def test_partitions_are_counted_apart_and_merged_on_request():
     rng = random.Random(4)
     a, b = [event(n, rng) for n in range(5)], [event(n, rng) for n in range(5, 9)]

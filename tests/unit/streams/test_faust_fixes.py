@@ -229,7 +229,7 @@ async def test_an_abandoned_delivery_lets_go_of_its_put_into_a_full_buffer():
         suspend.set()
 
     async def deliver() -> None:  # what Faust's conductor does when the buffer is full
-        put = asyncio.ensure_future(topic.put(events[0]))
+        put = asyncio.ensure_future(topic.put(cast(Any, events[0])))
         revoke()  # lands before the put's first step: the put waits for the suspended flow
         await asyncio.wait([put])
 
@@ -251,7 +251,7 @@ async def test_a_waiting_delivery_puts_once_the_buffer_has_room():
     service, suspend = Fetcher(), asyncio.Event()
 
     async def deliver() -> str:
-        await asyncio.wait([asyncio.ensure_future(topic.put("next"))])
+        await asyncio.wait([asyncio.ensure_future(topic.put(cast(Any, "next")))])
         return "put"
 
     waiting = asyncio.ensure_future(faust_fixes.step_first(service, deliver(), suspend.wait()))
@@ -265,7 +265,7 @@ async def test_a_waiting_delivery_puts_once_the_buffer_has_room():
 
 async def test_a_put_outside_a_delivery_waits_for_room_as_before():
     _, topic = full_buffer()
-    put = asyncio.ensure_future(topic.put("next"))
+    put = asyncio.ensure_future(topic.put(cast(Any, "next")))
     await asyncio.sleep(0.01)
     assert not put.done()
     assert topic.queue.get_nowait() == "earlier"
@@ -299,7 +299,7 @@ def revoking_consumer(handled: list[Tracked]) -> tuple[Any, list[str]]:
 
     consumer.commit, consumer._wait_for_ack = commit, wait_for_ack
     consumer.commit_and_end_transactions = commit_and_end_transactions
-    consumer._clean_unacked_messages = lambda: Consumer._clean_unacked_messages(consumer)
+    consumer._clean_unacked_messages = lambda: Consumer._clean_unacked_messages(cast(Any, consumer))
     actor = SimpleNamespace(stream=stream)
     consumer.app = SimpleNamespace(agents={"notify": SimpleNamespace(_actors=[actor])})
     return consumer, calls

@@ -1,7 +1,7 @@
 import json
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from unittest.mock import AsyncMock, patch
+from unittest.mock import ANY, AsyncMock, patch
 
 import pytest
 from aiokafka.partitioner import murmur2
@@ -330,3 +330,48 @@ async def test_a_message_takes_the_work_done_ahead_for_it(test_app, sends, repor
     findings = json.loads(sends["findings_topic"].await_args.kwargs["value"])
     assert [f["code"] for f in findings["findings"]] == ["BLOCKED_EXIT"]
     assert intake.ahead.take((topic, partition, 41), raw) is None  # taken once
+
+
+@pytest.fixture
+def caught_up():
+    """Part r2 as the catch-up after a rebalance leaves it: counted through offset 0."""
+    tally = intake.intake_tally
+    tally.forget(["r2"])
+    tally.through["r2"] = 0
+    yield tally
+    tally.forget(["r2"])
+
+
+async def test_a_first_message_past_the_catch_up_has_those_before_it_counted_again(
+    test_app, sends, report_factory, caught_up, caplog
+):
+    count_again = AsyncMock(return_value=6)
+    raw = json.dumps(report_factory()).encode()
+    with (
+        patch.object(intake, "owns_report_id", return_value=True),
+        patch.object(intake, "count_again", count_again),
+        caplog.at_level("WARNING", logger="streams.intake"),
+    ):
+        async with intake.intake.test_context() as agent:
+            agent.sent_offset = 7  # Faust started the partition at 7, not at 1
+            await agent.put(raw, key=b"r-0001", partition=2)
+            await agent.put(raw, key=b"r-0001", partition=2)  # the next one: nothing missed
+    count_again.assert_awaited_once_with(ANY, 2, range(1, 7))
+    assert caught_up.through["r2"] == 8  # both messages counted after the gap
+    assert "started at 7, past the last counted offset: counted 6 messages" in caplog.text
+
+
+async def test_a_failed_count_again_does_not_stop_the_message(
+    test_app, sends, report_factory, caught_up, caplog
+):
+    raw = json.dumps(report_factory()).encode()
+    with (
+        patch.object(intake, "owns_report_id", return_value=True),
+        patch.object(intake, "count_again", AsyncMock(side_effect=OSError("broker gone"))),
+    ):
+        async with intake.intake.test_context() as agent:
+            agent.sent_offset = 7
+            await agent.put(raw, key=b"r-0001", partition=2)
+    sends["accepted_topic"].assert_awaited_once()  # forwarded all the same
+    assert caught_up.through["r2"] == 7
+    assert "could not count" in caplog.text
