@@ -317,8 +317,8 @@ class Settings(BaseSettings):
     # faster again. gridwatch's own metrics are served either way.
     faust_sensors: bool = False
     # Intake's pure work done a fetch at a time (streams/lookahead.py): 1.2-1.3x the drain
-    # rate. Off by default: with it on, the scale-out fault test lost counts in 1 of 8 runs
-    # (a race between a new owner's counters catch-up and intake, not yet found; README).
+    # rate. Off by default: with it on, the counters test once counted a message read again
+    # after a rebalance as an internal error instead of a duplicate (README, "Work ahead").
     work_ahead: bool = False
     # How long the broker may hold a fetch to fill it (streams/consumer_tuning.py), and how
     # long outputs wait for company (streams/outbox.py); each hop pays both, a few ms. Faust's
