@@ -483,16 +483,13 @@ async def count_again(topic: str, partition: int, offsets: range) -> int:
     return len(records)
 
 
-async def count_missed(message: faust.types.Message) -> None:
+async def count_missed(message: faust.types.Message, missed: range) -> None:
     """At a partition's first message, count the messages before it that nobody counted.
 
     The catch-up after a rebalance counted up to the committed offset it read; Faust can
     start past it (a commit sent at revocation landing later), with the counts of the
-    messages in between dropped with the revoked partition.
+    messages in between dropped with the revoked partition (``Tally.missed``).
     """
-    missed = intake_tally.missed(counter_part(message.topic, message.partition), message.offset)
-    if not missed:
-        return
     try:
         n = await count_again(message.topic, message.partition, missed)
     except Exception:  # the message must go on; its partition's counts fall short
@@ -554,7 +551,9 @@ async def handle(message: faust.types.Message, raw: bytes) -> None:
             event = findings_of(raw, source)
     except Exception as exc:  # noqa: BLE001 - a failure must dead-letter, not skip, the message
         await send_internal_error(exc, raw, message.key, source)
-    await count_missed(message)
+    missed = intake_tally.missed(counter_part(message.topic, message.partition), message.offset)
+    if missed:
+        await count_missed(message, missed)
     count_message(message, counter_groups(message.timestamp, counted, event))
     forget_expired_seen(message.partition, message.timestamp)
 
