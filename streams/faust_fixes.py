@@ -36,11 +36,11 @@ after the committed one, for compacted topics).
 6. When an agent's buffer is full, the conductor puts the message there from a task of its
    own (``Topic.put``). A rebalance abandons the delivery, but not that task: it waits for
    the suspended flow, holding the message, while the revocation waits for every message
-   it holds to be acknowledged (``Consumer.wait_empty``). The worker hung there until the
-   group expelled it (the counters test saw it in 2 runs of 4, with the notifier's buffer
-   full); resumed, the task would have handed over a message of a partition maybe gone.
-   Fixed by cancelling the puts of an abandoned delivery, as Faust drops what its buffers
-   held: the message is not acknowledged, so it is read again (faust-streaming #133, #236).
+   it holds to be acknowledged (``Consumer.wait_empty``); resumed, the task would hand over
+   a message of a partition maybe gone. Found by reading the code while a worker hung in
+   that wait; it was not the whole cause (the hang came back with it in, see fix 7). Fixed
+   by cancelling the puts of an abandoned delivery, as Faust drops what its buffers held:
+   the message is not acknowledged, so it is read again (faust-streaming #133, #236).
 7. ``Consumer.wait_empty`` (the revocation's wait for messages being handled) waits for
    every message a stream ever took and nobody acknowledged, until it is garbage. A message
    of two agents (``alerts.escalations``: the board and the notifier) that one agent had
