@@ -207,7 +207,7 @@ async def _count_intake_gap(topic: str, partition: int, up_to: int) -> None:
     if gap:
         n = await count_again(topic, partition, gap)
         log.info("counters: counted %d messages of %s again (%s)", n, part, gap)
-    intake_tally.through.setdefault(part, max(intake_tally.flushed_through(part), up_to - 1))
+    intake_tally.caught_up(part, up_to)
 
 
 app.on_partitions_revoked.connect(_forget_revoked)

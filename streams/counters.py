@@ -16,10 +16,15 @@ partition's *flushed-through* offset. That offset makes the counts exact:
   and counted first (``streams/command_center.py``);
 - Faust may start a partition past that committed offset (a commit sent at revocation can
   land after it was read): the partition's first message then has the offsets between it
-  and the last counted one read again and counted too (``Tally.missed``).
+  and the last counted one read again and counted too (``Tally.missed``);
+- a flush is several table writes, and a crash can land between them: some buckets written,
+  the flushed-through offset not. So each bucket value also says how far it is flushed
+  through (``THROUGH``), and a flush first writes how far its buckets may go (the part's
+  *writing* offset). A later owner counting a message between the flushed-through and the
+  writing offsets skips the buckets that already hold it.
 
-Table keys: ``{part}|{grain}|{bucket start}`` -> ``{counter key: n}``, and
-``{part}|flushed`` -> offset. Counter keys: ``reports|{district}``,
+Table keys: ``{part}|{grain}|{bucket start}`` -> ``{counter key: n, THROUGH: offset}``,
+``{part}|flushed`` and ``{part}|writing`` -> offset. Counter keys: ``reports|{district}``,
 ``findings|{district}|{code}|{severity}`` and the intake outcomes above.
 
 A *part* is what one flushed-through offset covers: a source partition, named by topic and
@@ -29,6 +34,7 @@ number, since intake reads two topics (``r3``: partition 3 of ``grid.reports``, 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +45,7 @@ __all__ = [
     "FLUSH_EVERY_S",
     "GRAINS",
     "RETENTION_S",
+    "THROUGH",
     "Part",
     "Tally",
     "bucket_of",
@@ -47,6 +54,8 @@ __all__ = [
     "split_outcomes",
     "window_keys",
 ]
+
+log = logging.getLogger(__name__)
 
 GRAINS: dict[str, int] = {"minute": 60, "hour": 3600, "day": 86400}
 # How long buckets are kept: the live page shows the last 2 hours by minute, 48 h by hour.
@@ -58,6 +67,9 @@ FLUSH_EVERY_S = 1.0
 EXPIRE_EVERY_S = 60.0
 
 Part = int | str  # what one flushed-through offset covers (see the module docstring)
+# The key, in a bucket's value, of the offset it is flushed through; no counter key looks
+# like it (they start with reports|, findings| or intake|).
+THROUGH = "|through"
 
 
 # Days are Ningbo's (UTC+8): "today" on the command center starts at local midnight.
@@ -87,11 +99,35 @@ class Tally:
     last_flush: dict[Part, float] = field(default_factory=dict)
     next_expiry: dict[Part, float] = field(default_factory=dict)
     started: set[Part] = field(default_factory=set)  # parts whose first message was checked
+    # part -> last offset a flush cut short by a crash may have written into some buckets
+    unsure: dict[Part, int] = field(default_factory=dict)
 
     def flushed_through(self, partition: Part) -> int:
         """The last offset whose counts are in the table (-1: none)."""
-        value = self.table.get(f"{partition}|flushed")
-        return int(value) if isinstance(value, int) else -1
+        return self._offset(f"{partition}|flushed")
+
+    def take(self, partition: Part) -> int:
+        """Start counting a part (taken over, or after a restart): where its table stands."""
+        done = self.flushed_through(partition)
+        writing = self._offset(f"{partition}|writing")
+        if writing > done:  # its last flush was cut short
+            self.unsure[partition] = writing
+            log.warning(
+                "counters: %s's last flush was cut short: flushed through offset %d, some "
+                "buckets maybe through %d; messages they hold are not counted again",
+                partition,
+                done,
+                writing,
+            )
+        self.through[partition] = done
+        return done
+
+    def caught_up(self, partition: Part, committed: int) -> None:
+        """The catch-up counted what a previous owner lost, up to the ``committed`` offset."""
+        done = self.through.get(partition)
+        if done is None:
+            done = self.take(partition)
+        self.through[partition] = max(done, committed - 1)
 
     def gap(self, partition: Part, first_offset: int) -> range:
         """Offsets counted by a previous owner but lost before their flush."""
@@ -122,13 +158,16 @@ class Tally:
         """Count one message: each group's keys in the buckets of its time; False if counted."""
         done = self.through.get(partition)
         if done is None:  # the first message since this worker took the partition
-            done = self.flushed_through(partition)
+            done = self.take(partition)
         if offset <= done:
             return False
+        unsure = offset <= self.unsure.get(partition, -1)
         buckets = self.pending.setdefault(partition, {})
         for at, keys in groups:
             for grain in GRAINS:
                 key = f"{partition}|{grain}|{bucket_of(grain, at)}"
+                if unsure and self._offset(key, THROUGH) >= offset:
+                    continue  # a flush cut short wrote this bucket with this message in it
                 counts = buckets.get(key)
                 if counts is None:
                     counts = buckets[key] = Counter()
@@ -143,7 +182,11 @@ class Tally:
             self.last_flush[partition] = now
 
     def flush(self, partition: Part, now: float) -> None:
-        """Write a partition's pending counts, then how far they go; drop expired buckets.
+        """Write how far a partition's pending counts go, the counts, then that they are in.
+
+        The first write (``writing``) and the buckets' ``THROUGH`` let a later owner tell
+        which buckets a flush cut short by a crash wrote (see the module docstring). Expired
+        buckets are dropped now and then.
 
         Called while handling a message of that partition: Faust writes a table change to
         the changelog partition of the message being handled, and a partition's counts must
@@ -157,14 +200,20 @@ class Tally:
         buckets = self.pending.pop(partition, None)
         if not buckets:
             return
+        through = self.through[partition]
+        # a flush cut short may have written some buckets further: keep saying so
+        writing = max(through, self.unsure.get(partition, -1))
+        self.table[f"{partition}|writing"] = writing
         for key, counts in buckets.items():
             if _expired(key, now):
                 continue
             stored = self.table.get(key)
-            total = Counter(stored if isinstance(stored, dict) else {})
-            total.update(counts)
-            self.table[key] = dict(total)
-        self.table[f"{partition}|flushed"] = self.through[partition]
+            total: dict[str, int] = dict(stored) if isinstance(stored, dict) else {}
+            for name, n in counts.items():
+                total[name] = total.get(name, 0) + n
+            total[THROUGH] = through  # it held nothing past it, or was skipped
+            self.table[key] = total
+        self.table[f"{partition}|flushed"] = through
         if now >= self.next_expiry.get(partition, 0.0):
             self._expire(partition, now)
             self.next_expiry[partition] = now + EXPIRE_EVERY_S
@@ -176,7 +225,8 @@ class Tally:
         for key in window_keys(self.table, wanted, grain):
             stored = self.table.get(key)
             if isinstance(stored, dict):
-                parts.append({key.rsplit("|", 1)[1]: stored})
+                counts = {name: n for name, n in stored.items() if name != THROUGH}
+                parts.append({key.rsplit("|", 1)[1]: counts})
         for partition in wanted:
             for key, counter in self.pending.get(partition, {}).items():
                 if key.split("|")[1] == grain:
@@ -191,6 +241,14 @@ class Tally:
             self.last_flush.pop(partition, None)
             self.next_expiry.pop(partition, None)
             self.started.discard(partition)
+            self.unsure.pop(partition, None)
+
+    def _offset(self, key: str, name: str | None = None) -> int:
+        """The offset stored at ``key`` (in its value's ``name`` if given), -1 if none."""
+        value = self.table.get(key)
+        if name is not None:
+            value = value.get(name) if isinstance(value, dict) else None
+        return value if isinstance(value, int) else -1
 
     def _expire(self, partition: Part, now: float) -> None:
         prefix = f"{partition}|"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -83,7 +84,31 @@ def catch_up(tally: Tally, partition: int, committed: int, events: list[Findings
     """What the catch-up after a rebalance does with the committed offset it read."""
     for offset in tally.gap(partition, committed):
         add(tally, partition, offset, events[offset])
-    tally.through.setdefault(partition, max(tally.flushed_through(partition), committed - 1))
+    tally.caught_up(partition, committed)
+
+
+class _Killed(Exception):
+    """The worker died here."""
+
+
+class _DiesAfter(dict[str, object]):
+    """A worker's view of the table that dies after ``writes`` writes (a SIGKILL mid-flush)."""
+
+    def __init__(self, table: dict[str, object], writes: int) -> None:
+        super().__init__()
+        self.table, self.writes = table, writes
+
+    def get(self, key: str, default: object = None) -> object:
+        return self.table.get(key, default)
+
+    def keys(self):
+        return self.table.keys()
+
+    def __setitem__(self, key: str, value: object) -> None:
+        if self.writes == 0:
+            raise _Killed
+        self.writes -= 1
+        self.table[key] = value
 
 
 def test_a_start_past_the_committed_offset_read_counts_the_offsets_between():
@@ -122,7 +147,8 @@ def test_any_crash_commit_point_commit_read_and_start_give_exact_counts():
     """A worker counts, flushes now and then, and dies; Faust replays from a commit point.
 
     The catch-up reads one committed offset; Faust starts there, or at a commit that landed
-    after the read (up to what the dead worker handled).
+    after the read (up to what the dead worker handled). A third of the workers die in the
+    middle of a flush, with some of its buckets written and its flushed-through offset not.
     """
     rng = random.Random(3)
     events = [event(n, rng) for n in range(120)]
@@ -133,6 +159,10 @@ def test_any_crash_commit_point_commit_read_and_start_give_exact_counts():
         for offset in range(crash):
             add(worker, 0, offset, events[offset])
             if rng.random() < 0.2:
+                worker.flush(0, NOW)
+        if trial % 3 == 0:  # killed in the middle of a flush: only its first writes landed
+            worker.table = _DiesAfter(table, rng.randrange(0, 12))
+            with contextlib.suppress(_Killed):
                 worker.flush(0, NOW)
         committed = rng.randrange(0, crash + 1)  # Faust committed anything processed, or less
         read = committed if trial % 2 else rng.randrange(0, committed + 1)
@@ -145,6 +175,56 @@ def test_any_crash_commit_point_commit_read_and_start_give_exact_counts():
         successor.flush(0, NOW)
         assert successor.counts([0], "minute") == truth(events, "minute"), trial
         assert successor.counts([0], "hour") == truth(events, "hour"), trial
+
+
+def test_a_flush_cut_short_keeps_its_written_buckets_and_a_successor_counts_the_rest(caplog):
+    rng = random.Random(7)
+    events = [event(n, rng) for n in range(4)]
+    table: dict[str, object] = {}
+    first = Tally(table)
+    for offset, e in enumerate(events):
+        add(first, 0, offset, e)
+    first.table = _DiesAfter(table, 3)  # how far it goes, then two of its buckets
+    with contextlib.suppress(_Killed):
+        first.flush(0, NOW)
+    assert first.flushed_through(0) == -1
+    successor = Tally(table)
+    catch_up(successor, 0, 4, events)  # all four were committed: read again and counted
+    successor.flush(0, NOW)
+    for grain in GRAINS:
+        assert successor.counts([0], grain) == truth(events, grain)
+    assert "0's last flush was cut short: flushed through offset -1" in caplog.text
+
+
+def test_owners_killed_one_after_another_in_the_middle_of_flushes_give_exact_counts():
+    """Each owner catches up, handles some, flushes now and then and dies inside a flush."""
+    rng = random.Random(8)
+    events = [event(n, rng) for n in range(150)]
+    for trial in range(200):
+        table: dict[str, object] = {}
+        handled = committed = 0
+        for _ in range(4):
+            owner = Tally(table)
+            catch_up(owner, 0, committed, events)
+            start = rng.randrange(committed, handled + 1)  # Faust's start: a commit or later
+            for offset in [*owner.missed(0, start), *range(start, len(events))]:
+                if offset >= start and rng.random() < 0.1:
+                    break
+                add(owner, 0, offset, events[offset])
+                handled = max(handled, offset + 1)
+                if rng.random() < 0.2:
+                    owner.flush(0, NOW)
+            committed = rng.randrange(committed, handled + 1)
+            owner.table = _DiesAfter(table, rng.randrange(0, 12))
+            with contextlib.suppress(_Killed):
+                owner.flush(0, NOW)
+        last = Tally(table)
+        catch_up(last, 0, committed, events)
+        for offset in range(committed, len(events)):
+            add(last, 0, offset, events[offset])
+        last.flush(0, NOW)
+        assert last.counts([0], "minute") == truth(events, "minute"), trial
+        assert last.counts([0], "day") == truth(events, "day"), trial
 
 
 def test_partitions_are_counted_apart_and_merged_on_request():
