@@ -52,6 +52,13 @@ after the committed one, for compacted topics).
    (its current event); the others are not acknowledged and are read again.
 
 Installed for the Faust version they were copied from only; re-check them on an upgrade.
+
+Not a fix but a condition: a stream skips a message fetched before a rebalance (its partition
+is sought back to the committed offset and reads it again). Faust's Cython stream iterator
+leaves it unacknowledged; its pure-Python one (``NO_CYTHON``, or Faust installed without its
+extensions) acknowledges it, so a commit could step over it before it is read again: lost if
+the partition moves or the worker dies meanwhile. ``install`` warns when the Cython one is
+missing.
 """
 
 from __future__ import annotations
@@ -65,6 +72,7 @@ from contextvars import ContextVar
 from typing import Any, cast
 
 import faust
+import faust.streams
 from faust.app import App
 from faust.tables.recovery import Recovery
 from faust.topics import Topic
@@ -311,4 +319,9 @@ def install(version: str = faust.__version__) -> bool:
     Consumer.wait_first = step_first  # type: ignore[method-assign]
     Topic.put = put_of_delivery  # type: ignore[method-assign]
     Consumer.wait_empty = wait_for_handled  # type: ignore[method-assign]
+    if getattr(faust.streams, "_CStreamIterator", None) is None:
+        log.warning(
+            "faust runs without its Cython stream iterator: messages skipped in a rebalance "
+            "are acknowledged, and a commit can step over them (streams/faust_fixes.py)"
+        )
     return True

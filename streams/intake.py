@@ -360,8 +360,8 @@ async def _hold(consumer: faust.types.ConsumerT, tps: list[TP], *, pause: bool) 
 # -- counters (streams/counters.py): outcomes, reports and findings; streams/command_center.py
 # serves them and, after a rebalance, counts again what a previous owner did not flush.
 
-# "{part}|{grain}|{bucket}" -> {"intake|accepted": n, "findings|...": n, ...};
-# "{part}|flushed" -> offset
+# "{part}|{grain}|{bucket}" -> {"intake|accepted": n, "findings|...": n, ..., THROUGH: offset};
+# "{part}|flushed" and "{part}|writing" -> offset
 intake_tally = Tally(
     app.Table(
         "intake-counters",

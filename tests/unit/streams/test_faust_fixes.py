@@ -1,6 +1,6 @@
 """The Faust 0.15.3 fixes: seek before resuming, never fetch every partition, idempotent sends,
 log lines formatted only when logged, deliveries run before they are waited for, and their puts
-given up with them."""
+given up with them; a message skipped in a rebalance stays unacknowledged."""
 
 import asyncio
 import gc
@@ -13,11 +13,13 @@ from unittest import mock
 
 import faust
 import pytest
+from faust.events import Event
 from faust.tables.recovery import Recovery
 from faust.topics import Topic
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Producer
 from faust.types import TP
+from faust.types.tuples import ConsumerMessage
 from mode import Service
 from mode.utils.logging import CompositeLogger
 
@@ -329,3 +331,59 @@ async def test_the_revocation_waits_for_a_message_an_agent_is_handling():
     handled.acked = True
     await asyncio.wait_for(waiting, 1)
     assert calls[-1] == "final commit"
+
+
+async def skipped_and_handled(app: faust.App) -> tuple[list[bytes], list[Any]]:
+    """Two messages through a real stream: offset 5 fetched in generation 1, 6 in the
+    current generation 2. Returns what the stream yielded and the offsets acknowledged."""
+    topic = app.topic("reports", value_serializer="raw")
+    app.topics.acking_topics.add("reports")  # as the conductor does for a subscribed topic
+    app.flow_control.resume()
+    app.consumer_generation_id = 2
+    stream, seen = app.stream(topic), []
+
+    async def handle() -> None:
+        async for value in stream:
+            seen.append(value)
+
+    task = asyncio.ensure_future(handle())
+    for offset, generation in [(5, 1), (6, 2)]:
+        message = ConsumerMessage(
+            "reports",
+            0,
+            offset,
+            0.0,
+            0,
+            [],
+            None,
+            b"v%d" % offset,
+            None,
+            generation_id=generation,
+        )
+        message.incref()
+        await cast(Any, stream.channel).put(Event(app, None, message.value, {}, message))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    return seen, cast(Any, app.consumer)._acked[TP("reports", 0)]
+
+
+async def test_a_message_skipped_after_a_rebalance_is_not_acknowledged():
+    """Faust's Cython stream iterator, the worker's, leaves a skipped message unacknowledged:
+    no commit steps over it before it is read again (module docstring of faust_fixes)."""
+    assert getattr(faust.streams, "_CStreamIterator", None) is not None, (
+        "faust's Cython extensions are missing"
+    )
+    seen, acked = await skipped_and_handled(faust.App("gw-skip-unit", broker="kafka://127.0.0.1:1"))
+    assert seen == [b"v6"]
+    assert acked == [6]
+
+
+async def test_without_the_cython_iterator_a_skipped_message_is_acknowledged(monkeypatch, caplog):
+    """Why the worker warns: the pure-Python iterator acknowledges the skipped offset 5."""
+    monkeypatch.setattr(faust.streams, "_CStreamIterator", None)
+    seen, acked = await skipped_and_handled(faust.App("gw-skip-py", broker="kafka://127.0.0.1:1"))
+    assert seen == [b"v6"]
+    assert acked == [5, 6]
+    with caplog.at_level(logging.WARNING, logger="streams.faust_fixes"):
+        assert faust_fixes.install()
+    assert "without its Cython stream iterator" in caplog.text
