@@ -21,16 +21,18 @@ from collections.abc import AsyncIterator, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import perf_counter
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import faust
+from faust.types import TP
 
 from schemas.escalation import AlertDeadLetterV1, EscalationEventV1, escalation_event_adapter
 from streams.app import app, metrics, owned_partitions, settings, vault
 from streams.escalation.agents import dead_letter, policy
 from streams.escalation.policy import Policy, Target
 from streams.escalation.webhook import DeliveryOutcome, RetryPolicy, deliver
+from streams.ordered_acks import InOrder
 from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
 from streams.retention import DAY_S, Expiry
@@ -41,8 +43,10 @@ __all__ = ["Webhook", "delivery_id", "notify", "payload", "rebuild_delivered_exp
 
 log = logging.getLogger(__name__)
 
-# Slow or failing webhooks must not hold up the others: events are delivered concurrently.
+# Slow or failing webhooks must not hold up the others: events are delivered concurrently,
+# and acknowledged in offset order, so a commit never steps over one still being delivered.
 _CONCURRENCY = 16
+in_order = InOrder()
 
 
 @dataclass(frozen=True)
@@ -207,16 +211,27 @@ async def rebuild_delivered_expiry() -> None:
 @app.agent(escalations_topic, concurrency=_CONCURRENCY)
 async def notify(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     """POST every notified event to its targets; other lifecycle events are not sent."""
+    stream = cast(faust.Stream[bytes], stream).noack()  # acknowledged in order (``in_order``)
     async with aiohttp.ClientSession() as session:
         async for event in stream.events():
-            started = perf_counter()
-            raw: bytes = event.value
-            if b'"type":"notified"' in raw:
-                try:
-                    escalation = escalation_event_adapter.validate_json(raw)
-                    await notifier.notify(session, escalation, event.message)
-                except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
-                    await dead_letter("internal_error", repr(exc), event.message, raw)
-            notifier.forget_delivered(event.message.partition, time.time())
-            metrics.processed("notify", started)
+            async with in_order.handling(stream, event):
+                started = perf_counter()
+                raw: bytes = event.value
+                if b'"type":"notified"' in raw:
+                    try:
+                        escalation = escalation_event_adapter.validate_json(raw)
+                        await notifier.notify(session, escalation, event.message)
+                    except Exception as exc:  # noqa: BLE001 - dead-letter, never skip
+                        await dead_letter("internal_error", repr(exc), event.message, raw)
+                notifier.forget_delivered(event.message.partition, time.time())
+                metrics.processed("notify", started)
             yield None
+
+
+async def _forget_revoked(sender: object, /, *args: object, **kwargs: object) -> None:
+    """Deliveries of a revoked partition not acknowledged yet are read again by its next owner."""
+    revoked: set[TP] = args[0] if args else kwargs.get("revoked", set())  # type: ignore[assignment]
+    in_order.forget(revoked)
+
+
+app.on_partitions_revoked.connect(_forget_revoked)
