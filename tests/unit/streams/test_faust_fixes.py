@@ -61,6 +61,8 @@ def test_installed_on_the_faust_version_they_were_copied_from_only():
     assert CompositeLogger.log is faust_fixes.log_if_enabled
     assert Consumer.wait_first is faust_fixes.step_first
     assert Topic.put is faust_fixes.put_of_delivery
+    assert Consumer.wait_empty is faust_fixes.wait_for_handled
+    assert Consumer.on_partitions_revoked is faust_fixes.revoke_after_commit
     assert faust_fixes.install("0.15.4") is False
 
 
@@ -387,3 +389,43 @@ async def test_without_the_cython_iterator_a_skipped_message_is_acknowledged(mon
     with caplog.at_level(logging.WARNING, logger="streams.faust_fixes"):
         assert faust_fixes.install()
     assert "without its Cython stream iterator" in caplog.text
+
+
+async def revoke_with_acknowledged(revoke: Any) -> list[dict[TP, int]]:
+    """A revocation of a partition whose offsets 10 and 11 were acknowledged before it
+    began, none during it (nothing in flight). Returns the commits it made."""
+    app = faust.App("gw-fix8-unit", broker="kafka://127.0.0.1:1")
+    consumer = cast(Any, app.consumer)
+    tp, commits = TP("grid.reports", 3), []
+    consumer._committed_offset[tp] = 10
+    for offset in (10, 11):
+        consumer._acked[tp].append(offset)
+        consumer._acked_index[tp].add(offset)
+
+    async def commit(offsets: dict[TP, int]) -> bool:
+        commits.append(dict(offsets))
+        return True
+
+    async def app_revocation(revoked: set[TP]) -> None:  # the app's wait for messages in flight
+        await consumer.commit()
+
+    consumer._commit, consumer._on_partitions_revoked = commit, app_revocation
+    with (
+        mock.patch.object(consumer, "assignment", return_value={tp}),
+        mock.patch.object(app.producer, "flush", mock.AsyncMock()),
+    ):
+        await revoke(consumer, {tp})
+    assert tp not in consumer._acked and tp not in consumer._committed_offset  # forgotten
+    return commits
+
+
+async def test_a_revocation_commits_what_was_acknowledged_before_it():
+    assert await revoke_with_acknowledged(faust_fixes.revoke_after_commit) == [
+        {TP("grid.reports", 3): 12}
+    ]
+
+
+async def test_faust_forgets_what_was_acknowledged_before_the_revocation_commits():
+    """Why: the next owner would replay 10 and 11 from the last periodic commit."""
+    original = faust_fixes._faust_on_partitions_revoked
+    assert await revoke_with_acknowledged(original) == []
