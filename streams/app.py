@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import TP
 from prometheus_client import CollectorRegistry, generate_latest
 
 from streams import consumer_tuning, faust_fixes, lookahead, outbox
@@ -24,6 +25,7 @@ __all__ = [
     "outputs",
     "owned_partitions",
     "registry",
+    "revoked_of",
     "settings",
     "vault",
 ]
@@ -151,6 +153,12 @@ app = create_app(settings)
 def owned_partitions(*topics: str) -> set[int]:
     """The partition numbers of ``topics`` this worker is assigned now."""
     return {tp.partition for tp in app.consumer.assignment() if tp.topic in topics}
+
+
+def revoked_of(args: tuple[object, ...], kwargs: dict[str, object]) -> set[TP]:
+    """The partitions an ``app.on_partitions_revoked`` signal names (positional or keyword)."""
+    revoked = args[0] if args else kwargs.get("revoked", ())
+    return set(revoked) if isinstance(revoked, (set, frozenset, list, tuple)) else set()
 
 
 registry = CollectorRegistry()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from time import perf_counter
 from typing import Any
 
@@ -20,7 +20,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from schemas.escalation import escalation_event_adapter
-from streams.app import app, metrics, owned_partitions, settings
+from streams.app import app, metrics, owned_partitions, revoked_of, settings
 from streams.counters import GRAINS, merge, split_outcomes
 from streams.escalation.agents import dead_letter
 from streams.escalation.overview import Board, apply_event
@@ -156,10 +156,11 @@ _CATCH_UP_ATTEMPTS = 3
 
 async def _forget_revoked(sender: object, /, *args: object, **kwargs: object) -> None:
     """A partition taken away may be counted elsewhere: its next owner starts from the table."""
-    revoked: Iterable[TP] = args[0] if args else kwargs.get("revoked", set())  # type: ignore[assignment]
     intake = (settings.topics.reports, settings.topics.rekey)
     intake_tally.forget(
-        counter_part(tp.topic, tp.partition) for tp in revoked if tp.topic in intake
+        counter_part(tp.topic, tp.partition)
+        for tp in revoked_of(args, kwargs)
+        if tp.topic in intake
     )
 
 

@@ -25,10 +25,9 @@ from typing import Any, cast
 
 import aiohttp
 import faust
-from faust.types import TP
 
 from schemas.escalation import AlertDeadLetterV1, EscalationEventV1, escalation_event_adapter
-from streams.app import app, metrics, owned_partitions, settings, vault
+from streams.app import app, metrics, owned_partitions, revoked_of, settings, vault
 from streams.escalation.agents import dead_letter, policy
 from streams.escalation.policy import Policy, Target
 from streams.escalation.webhook import DeliveryOutcome, RetryPolicy, deliver
@@ -230,8 +229,7 @@ async def notify(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 
 async def _forget_revoked(sender: object, /, *args: object, **kwargs: object) -> None:
     """Deliveries of a revoked partition not acknowledged yet are read again by its next owner."""
-    revoked: set[TP] = args[0] if args else kwargs.get("revoked", set())  # type: ignore[assignment]
-    in_order.forget(revoked)
+    in_order.forget(revoked_of(args, kwargs))
 
 
 app.on_partitions_revoked.connect(_forget_revoked)

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from faust.types import TP
 
 from schemas.escalation import EscalationEventV1
 from streams.escalation import notifier as notifier_module
@@ -82,3 +83,16 @@ def test_after_a_rebalance_deliveries_of_owned_partitions_are_found_again():
     notifier.forget_delivered(2, T0 + DAY + 1)
     notifier.forget_delivered(1, T0 + DAY + 1)
     assert delivered == {"esc-330212-bbbb:r0:l0:bank": T0}
+
+
+async def test_a_revoked_partition_s_deliveries_in_hand_are_forgotten():
+    """Their messages are read again by the next owner: none is acknowledged here."""
+    kept, revoked = TP("alerts.escalations", 1), TP("alerts.escalations", 4)
+    for tp in (kept, revoked):
+        notifier_module.in_order.taken(tp, 7)
+    try:
+        await notifier_module._forget_revoked(object(), {revoked}, signal=None)
+        assert notifier_module.in_order.in_hand(revoked) == 0
+        assert notifier_module.in_order.in_hand(kept) == 1
+    finally:
+        notifier_module.in_order.forget([kept, revoked])

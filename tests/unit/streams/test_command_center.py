@@ -1,14 +1,18 @@
-"""The command center's escalation gauges follow the board without walking it."""
+"""The command center: escalation gauges follow the board without walking it; a revoked
+intake partition's counts in memory are forgotten."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
 
+from faust.types import TP
+
 from schemas.escalation import EscalationEventV1
 from streams import command_center
-from streams.app import app
+from streams.app import app, settings
 from streams.escalation.overview import overview
+from streams.intake import intake_tally
 
 
 def lifecycle(esc: str, kind: str, at: float, level: int | None = None) -> bytes:
@@ -67,3 +71,16 @@ async def test_the_agent_changes_the_gauges_with_the_board_and_a_restore_recount
     entries = list(board.data.values())
     assert gauges.overview({0, *partitions}, now) == overview(entries, now)
     assert command_center.recount_gauges in board._recover_callbacks  # type: ignore[attr-defined]
+
+
+async def test_a_revoked_intake_partition_s_counts_in_memory_are_forgotten():
+    """Its next owner starts from the table; other partitions keep counting here."""
+    tally, topics = intake_tally, settings.topics
+    tally.through.update({"r3": 41, "k3": 5, "r4": 9})
+    try:
+        revoked = {TP(topics.reports, 3), TP(topics.rekey, 3), TP(topics.escalations, 4)}
+        await command_center._forget_revoked(object(), revoked, signal=None)
+        assert "r3" not in tally.through and "k3" not in tally.through
+        assert tally.through["r4"] == 9
+    finally:
+        tally.forget(["r3", "k3", "r4"])
