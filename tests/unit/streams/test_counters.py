@@ -66,13 +66,19 @@ def test_counts_by_minute_hour_and_day_flushed_and_pending_alike():
         assert tally.counts([0], grain) == truth(events, grain)
 
 
-def test_a_replayed_message_already_flushed_is_not_counted_twice():
-    rng = random.Random(2)
-    events = [event(n, rng) for n in range(10)]
+def counted(n: int, seed: int) -> tuple[list[FindingsEventV1], dict[str, object], Tally]:
+    """``n`` reports counted on partition 0 by one worker, not flushed yet: events, table, tally."""
+    rng = random.Random(seed)
+    events = [event(i, rng) for i in range(n)]
     table: dict[str, object] = {}
-    first = Tally(table)
+    tally = Tally(table)
     for offset, e in enumerate(events):
-        add(first, 0, offset, e)
+        add(tally, 0, offset, e)
+    return events, table, tally
+
+
+def test_a_replayed_message_already_flushed_is_not_counted_twice():
+    events, table, first = counted(10, seed=2)
     first.flush(0, NOW)
     restarted = Tally(table)
     assert restarted.gap(0, 6) == range(10, 6)  # committed behind the flush: nothing to read
@@ -178,12 +184,7 @@ def test_any_crash_commit_point_commit_read_and_start_give_exact_counts():
 
 
 def test_a_flush_cut_short_keeps_its_written_buckets_and_a_successor_counts_the_rest(caplog):
-    rng = random.Random(7)
-    events = [event(n, rng) for n in range(4)]
-    table: dict[str, object] = {}
-    first = Tally(table)
-    for offset, e in enumerate(events):
-        add(first, 0, offset, e)
+    events, table, first = counted(4, seed=7)
     first.table = _DiesAfter(table, 3)  # how far it goes, then two of its buckets
     with contextlib.suppress(_Killed):
         first.flush(0, NOW)
