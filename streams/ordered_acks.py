@@ -29,7 +29,9 @@ class InOrder:
     """The messages taken and not yet acknowledged, per partition, oldest first."""
 
     def __init__(self) -> None:
-        # partition -> offset -> the event once done, None while in hand
+        # partition -> offset -> the event once done, None while in hand; in the order taken,
+        # which is offset order (a partition is handed on in order, and forgotten at a
+        # revocation before it is read again from an older offset)
         self._open: dict[TP, dict[int, faust.EventT[Any] | None]] = {}
 
     def taken(self, tp: TP, offset: int) -> None:
@@ -43,13 +45,12 @@ class InOrder:
             return []  # its partition was revoked meanwhile: the next owner reads it again
         open_[offset] = event
         ready = []
-        while open_:
-            oldest = min(open_)
-            handled = open_[oldest]
+        for handled in open_.values():
             if handled is None:
                 break
             ready.append(handled)
-            del open_[oldest]
+        for _ in ready:  # the oldest first
+            del open_[next(iter(open_))]
         return ready
 
     def in_hand(self, tp: TP) -> int:
