@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types import TP
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -16,6 +17,7 @@ from streams import consumer_tuning, faust_fixes, lookahead, outbox
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
+from streams.rocksdb_budget import MemoryBudget
 from streams.settings import Settings, faust_env_overrides
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "owned_partitions",
     "registry",
     "revoked_of",
+    "rocksdb_memory",
     "settings",
     "vault",
 ]
@@ -35,15 +38,26 @@ if faust_fixes.install():  # before the app exists: see streams/faust_fixes.py
 outbox.install()  # the producer's flush empties the outboxes first
 
 
-def create_app(settings: Settings) -> faust.App:
-    """A Faust app whose every setting comes from ``settings``, passed explicitly."""
+def memory_budget(settings: Settings) -> MemoryBudget | None:
+    """The RocksDB memory budget every table partition of the process shares (rocksdb:// only)."""
+    if settings.store != "rocksdb://":
+        return None
+    mib = 1024 * 1024
+    return MemoryBudget(settings.rocksdb_memory_mb * mib, settings.rocksdb_memtable_mb * mib)
+
+
+def create_app(settings: Settings, budget: MemoryBudget | None = None) -> faust.App:
+    """A Faust app whose every setting comes from ``settings``, passed explicitly.
+
+    ``budget``: the RocksDB memory its tables share; a new one by default.
+    """
     settings.worker_data_dir.mkdir(parents=True, exist_ok=True)  # Faust does not create parents
     return faust.App(
         settings.app_id,
         broker=settings.kafka.faust_broker_url,
         broker_credentials=settings.kafka.faust_credentials(),
         store=settings.store,
-        Table=_table_class(settings),
+        Table=_table_class(settings, budget or memory_budget(settings)),
         table_standby_replicas=settings.table_standby_replicas,
         datadir=str(settings.worker_data_dir),
         topic_partitions=settings.kafka.partitions,
@@ -87,7 +101,7 @@ class _Appended(NamedTuple):
         return self
 
 
-def _table_class(settings: Settings) -> type[faust.Table[Any, Any]]:
+def _table_class(settings: Settings, budget: MemoryBudget | None) -> type[faust.Table[Any, Any]]:
     """Faust's table class, giving every table our store options and changelog configs.
 
     Faust has no app-wide setting for either: its RocksDB store reads the options of each
@@ -104,6 +118,13 @@ def _table_class(settings: Settings) -> type[faust.Table[Any, Any]]:
             kw["options"] = {**options, **(kw.get("options") or {})}
             kw["extra_topic_configs"] = {**configs, **(kw.get("extra_topic_configs") or {})}
             super().__init__(app, **kw)
+
+        def _new_store_by_url(self, url: Any) -> Any:
+            """Faust's store; a RocksDB one opens its databases on the shared budget."""
+            store = super()._new_store_by_url(url)
+            if budget is not None and isinstance(store, RocksDBStore):
+                store.rocksdb_options = budget.options(**(store.options or {}), use_rocksdict=True)
+            return store
 
         def send_changelog(
             self,
@@ -147,7 +168,8 @@ _LEVELS |= {"error": logging.ERROR, "crit": logging.CRITICAL}
 
 settings = Settings()
 consumer_tuning.install(settings.fetch_min_bytes, settings.fetch_max_wait_ms)
-app = create_app(settings)
+rocksdb_memory = memory_budget(settings)
+app = create_app(settings, rocksdb_memory)
 
 
 def owned_partitions(*topics: str) -> set[int]:
@@ -163,6 +185,9 @@ def revoked_of(args: tuple[object, ...], kwargs: dict[str, object]) -> set[TP]:
 
 registry = CollectorRegistry()
 metrics = GridMetrics.create(registry)
+if rocksdb_memory is not None:
+    metrics.rocksdb_memory.labels("cache").set_function(rocksdb_memory.cache_bytes)
+    metrics.rocksdb_memory.labels("memtables").set_function(rocksdb_memory.memtable_bytes)
 if settings.faust_sensors:
     setup_prometheus_sensors(app, registry=registry)
 else:  # our metrics only, without a hook on every event

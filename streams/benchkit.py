@@ -100,6 +100,8 @@ TUNING = (
     "GRID_FETCH_MAX_WAIT_MS",
     "GRID_OUTBOX_LINGER_MS",
     "GRID_WORK_AHEAD",
+    "GRID_STORE",  # e.g. rocksdb://, production's, where the bench's default is memory://
+    "GRID_ROCKSDB_MEMORY_MB",
 )
 
 

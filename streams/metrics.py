@@ -62,6 +62,7 @@ class GridMetrics:
     escalations_overdue: Gauge
     escalation_oldest_unacknowledged: Gauge
     consumer_lag: Gauge
+    rocksdb_memory: Gauge
     events_processed: Counter
     processing_seconds: Histogram
     _children: dict[tuple[int, tuple[str, ...]], Any] = field(
@@ -197,6 +198,13 @@ class GridMetrics:
                 "grid_consumer_lag_messages",
                 "Messages on a partition this worker owns that its group has not committed yet.",
                 ["topic", "partition"],
+                registry=registry,
+            ),
+            rocksdb_memory=Gauge(
+                "grid_rocksdb_memory_bytes",
+                "The worker's RocksDB budget in use: the shared cache (memtables included), "
+                "and the memtables alone (rocksdb:// only).",
+                ["part"],
                 registry=registry,
             ),
             events_processed=Counter(

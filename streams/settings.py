@@ -300,12 +300,11 @@ class Settings(BaseSettings):
     store: Store = "memory://"
     # Production: rocksdb:// with standby replicas, so a moved table partition is already
     # (nearly) restored on the worker it moves to. RocksDB opens one database per table
-    # partition a worker holds, active or standby, and each has its own block cache and
-    # memtables: worst case per worker is partitions held x (cache + writes x buffer).
-    # docs/deployment.md works the numbers; Faust's defaults (2 GiB cache, 3 x 64 MiB
-    # memtables, 90 % of the file limit) are per partition, i.e. unbounded in practice.
+    # partition a worker holds, active or standby; they all share one memory budget
+    # (streams/rocksdb_budget.py): a block cache with the memtables charged to it. Faust's
+    # defaults (2 GiB cache, 3 x 64 MiB memtables, 90 % of the file limit) are per database.
     table_standby_replicas: int = Field(default=1, ge=0, le=3)
-    rocksdb_block_cache_mb: int = Field(default=8, ge=1, le=4096)
+    rocksdb_memory_mb: int = Field(default=64, ge=16, le=65536)  # the worker's budget
     rocksdb_write_buffer_mb: int = Field(default=4, ge=1, le=512)
     rocksdb_max_write_buffers: int = Field(default=2, ge=2, le=8)
     rocksdb_max_open_files: int = Field(default=64, ge=16, le=65536)
@@ -341,18 +340,15 @@ class Settings(BaseSettings):
         """Faust's RocksDB options for every table partition (faust.stores.rocksdb)."""
         mib = 1024 * 1024
         return {
-            "block_cache_size": self.rocksdb_block_cache_mb * mib,
             "write_buffer_size": self.rocksdb_write_buffer_mb * mib,
             "max_write_buffer_number": self.rocksdb_max_write_buffers,
             "max_open_files": self.rocksdb_max_open_files,
         }
 
     @property
-    def rocksdb_partition_memory_mb(self) -> int:
-        """The most one table partition's block cache and memtables may hold."""
-        return self.rocksdb_block_cache_mb + self.rocksdb_max_write_buffers * (
-            self.rocksdb_write_buffer_mb
-        )
+    def rocksdb_memtable_mb(self) -> int:
+        """The budget's share for memtables (half): past it, the largest is flushed."""
+        return self.rocksdb_memory_mb // 2
 
     @property
     def worker_data_dir(self) -> Path:

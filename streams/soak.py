@@ -48,7 +48,8 @@ __all__ = [
     "soak_summary",
 ]
 
-HEADER = "   min  handled  msgs/s  rss MB  cpu %"
+HEADER = "   min  handled  msgs/s  rss MB  cpu %  rocksdb MB"
+ROCKSDB_IN_USE = 'grid_rocksdb_memory_bytes{part="cache"}'  # the budget, memtables included
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Sample:
     handled: float
     rss_mb: float
     cpu_s: float
+    rocksdb_mb: float = 0.0  # of the worker's RocksDB budget, in use (0 with memory://)
 
 
 @dataclass
@@ -84,11 +86,14 @@ def memory_slope(samples: list[Sample]) -> float:
 
 
 def sample_line(previous: Sample, now: Sample) -> str:
-    """One printed line: minutes, handled, handled per second and CPU % since ``previous``."""
+    """One printed line: minutes, handled, per second and CPU % since ``previous``, RocksDB."""
     span = max(now.at_s - previous.at_s, 1e-9)
     rate = (now.handled - previous.handled) / span
     cpu = 100 * (now.cpu_s - previous.cpu_s) / span
-    return f"{now.at_s / 60:6.1f} {now.handled:8.0f} {rate:7.0f} {now.rss_mb:7.1f} {cpu:6.0f}"
+    return (
+        f"{now.at_s / 60:6.1f} {now.handled:8.0f} {rate:7.0f} {now.rss_mb:7.1f} {cpu:6.0f}"
+        f" {now.rocksdb_mb:11.1f}"
+    )
 
 
 def soak_summary(result: SoakResult) -> list[str]:
@@ -99,7 +104,8 @@ def soak_summary(result: SoakResult) -> list[str]:
         first, last = second_half[0], second_half[-1]
         lines.append(
             f"second half: rss {first.rss_mb:.1f} -> {last.rss_mb:.1f} MB, "
-            f"slope {memory_slope(second_half):+.2f} MB/min"
+            f"slope {memory_slope(second_half):+.2f} MB/min; "
+            f"rocksdb {first.rocksdb_mb:.1f} -> {last.rocksdb_mb:.1f} MB"
         )
     if result.samples:
         handled = result.samples[-1].handled
@@ -196,7 +202,9 @@ def run_soak(
         while True:
             at = time.monotonic() - started
             handled = metric_sum(port, "grid_reports_received_total")
-            sample = Sample(at, handled, memory_mb(worker.pid), cpu_seconds(worker.pid))
+            rocksdb_mb = metric_sum(port, ROCKSDB_IN_USE) / (1024 * 1024)
+            rss, cpu = memory_mb(worker.pid), cpu_seconds(worker.pid)
+            sample = Sample(at, handled, rss, cpu, rocksdb_mb)
             if result.samples:
                 print(sample_line(result.samples[-1], sample), flush=True)  # noqa: T201
             result.samples.append(sample)

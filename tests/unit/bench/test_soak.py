@@ -8,7 +8,8 @@ from streams.soak import Sample, SoakResult, memory_slope, retention_env, sample
 
 def samples(rss: list[float], every_s: float = 30.0) -> list[Sample]:
     return [
-        Sample(n * every_s, 400.0 * n * every_s, mb, 0.5 * n * every_s) for n, mb in enumerate(rss)
+        Sample(n * every_s, 400.0 * n * every_s, mb, 0.5 * n * every_s, mb / 4)
+        for n, mb in enumerate(rss)
     ]
 
 
@@ -22,14 +23,14 @@ def test_a_warm_up_spike_does_not_count_in_the_second_half():
     result = SoakResult(rate=400, minutes=2, published=48_000)
     result.samples = samples([80, 150, 151, 151, 151])  # 0 .. 120 s
     assert soak_summary(result) == [
-        "second half: rss 151.0 -> 151.0 MB, slope +0.00 MB/min",
+        "second half: rss 151.0 -> 151.0 MB, slope +0.00 MB/min; rocksdb 37.8 -> 37.8 MB",
         "published 48000, handled 48000 by the end",
     ]
 
 
 def test_a_line_gives_the_pace_and_cpu_since_the_last_sample():
     first, second = samples([100, 104])
-    assert sample_line(first, second).split() == ["0.5", "12000", "400", "104.0", "50"]
+    assert sample_line(first, second).split() == ["0.5", "12000", "400", "104.0", "50", "26.0"]
 
 
 def test_retention_minutes_become_the_workers_retention_settings(monkeypatch):

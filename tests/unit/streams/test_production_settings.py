@@ -13,45 +13,45 @@ from faust.stores.rocksdb import Store as RocksDBStore
 
 from streams.admin import topic_specs
 from streams.app import create_app
+from streams.rocksdb_budget import BudgetedOptions
 from streams.settings import KafkaSettings, Settings
 
 MIB = 1024 * 1024
 _JSON: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
 
 
-def test_rocksdb_defaults_bound_memory_per_table_partition():
+def test_rocksdb_defaults_bound_the_worker_not_each_table_partition():
     settings = Settings()
     assert settings.table_standby_replicas == 1
     assert settings.rocksdb_options == {
-        "block_cache_size": 8 * MIB,
         "write_buffer_size": 4 * MIB,
         "max_write_buffer_number": 2,
         "max_open_files": 64,
     }
-    assert settings.rocksdb_partition_memory_mb == 16  # Faust's own default: 2240
+    assert settings.rocksdb_memory_mb == 64
+    assert settings.rocksdb_memtable_mb == 32
 
 
 def test_rocksdb_bounds_and_standbys_come_from_the_environment(monkeypatch):
-    monkeypatch.setenv("GRID_ROCKSDB_BLOCK_CACHE_MB", "32")
+    monkeypatch.setenv("GRID_ROCKSDB_MEMORY_MB", "512")
     monkeypatch.setenv("GRID_ROCKSDB_WRITE_BUFFER_MB", "8")
     monkeypatch.setenv("GRID_ROCKSDB_MAX_WRITE_BUFFERS", "3")
     monkeypatch.setenv("GRID_ROCKSDB_MAX_OPEN_FILES", "256")
     monkeypatch.setenv("GRID_TABLE_STANDBY_REPLICAS", "2")
     settings = Settings()
     assert settings.rocksdb_options == {
-        "block_cache_size": 32 * MIB,
         "write_buffer_size": 8 * MIB,
         "max_write_buffer_number": 3,
         "max_open_files": 256,
     }
-    assert settings.rocksdb_partition_memory_mb == 32 + 3 * 8
+    assert settings.rocksdb_memtable_mb == 256
     assert settings.table_standby_replicas == 2
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("GRID_ROCKSDB_BLOCK_CACHE_MB", "0"),
+        ("GRID_ROCKSDB_MEMORY_MB", "8"),
         ("GRID_ROCKSDB_MAX_WRITE_BUFFERS", "1"),  # RocksDB needs 2 to flush while writing
         ("GRID_TABLE_STANDBY_REPLICAS", "-1"),
     ],
@@ -73,7 +73,7 @@ def _rocks_settings(tmp_path: Path, **changes: object) -> Settings:
         app_id="gw-rocks-unit",
         store="rocksdb://",
         data_dir=tmp_path,
-        rocksdb_block_cache_mb=4,
+        rocksdb_memory_mb=64,
         rocksdb_write_buffer_mb=2,
         rocksdb_max_open_files=32,
         table_standby_replicas=2,
@@ -89,20 +89,31 @@ def test_create_app_passes_store_options_and_standbys_to_faust(tmp_path):
     store = table.data
     assert isinstance(store, RocksDBStore)
     options = store.rocksdb_options
-    assert options.block_cache_size == 4 * MIB
+    assert isinstance(options, BudgetedOptions)
+    assert options.budget.total_bytes == 64 * MIB
     assert options.write_buffer_size == 2 * MIB
     assert options.max_write_buffer_number == 2
     assert options.max_open_files == 32
     assert options.use_rocksdict
 
 
+def test_every_table_of_an_app_draws_on_one_budget(tmp_path):
+    app = create_app(_rocks_settings(tmp_path))
+    first = app.Table("first", default=None, schema=_JSON).data
+    second = app.Table("second", default=None, schema=_JSON).data
+    assert isinstance(first, RocksDBStore) and isinstance(second, RocksDBStore)
+    assert isinstance(first.rocksdb_options, BudgetedOptions)
+    assert isinstance(second.rocksdb_options, BudgetedOptions)
+    assert first.rocksdb_options.budget is second.rocksdb_options.budget
+
+
 def test_a_table_may_still_ask_for_its_own_options(tmp_path):
     app = create_app(_rocks_settings(tmp_path))
-    table = app.Table("big", default=None, schema=_JSON, options={"block_cache_size": 64 * MIB})
+    table = app.Table("big", default=None, schema=_JSON, options={"write_buffer_size": 8 * MIB})
     store = table.data
     assert isinstance(store, RocksDBStore)
-    assert store.rocksdb_options.block_cache_size == 64 * MIB
-    assert store.rocksdb_options.write_buffer_size == 2 * MIB
+    assert store.rocksdb_options.write_buffer_size == 8 * MIB
+    assert store.rocksdb_options.max_open_files == 32
 
 
 def test_memory_store_tables_get_no_rocksdb_options(tmp_path):
