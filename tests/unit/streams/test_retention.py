@@ -108,3 +108,31 @@ def test_a_failing_delete_is_logged_not_raised(caplog):
     expiry.sweep(Failing(old=0.0), 3, now=20.0, time_of=float)
     assert "could not delete expired intake-seen-reports of partition 3" in caplog.text
     assert counted == []
+
+
+def test_a_key_with_the_separator_in_it_comes_out_whole():
+    expiry = Expiry(keep_s=10, per_call=10)
+    expiry.note(0, "odd\x1fkey", at=0)
+    expiry.note(0, "plain", at=0)
+    expiry.note(0, "next", at=1)  # a later second: the first one would be packed
+    expiry.note(0, "last", at=2)
+    assert len(expiry) == 4
+    assert sorted(expiry.due(0, now=100)) == ["last", "next", "odd\x1fkey", "plain"]
+
+
+def test_a_kept_report_id_costs_about_its_length():
+    """Seen ids are kept for days: 100,000 of them (36 characters, 400 a second) in < 5 MB."""
+    import gc
+    import tracemalloc
+
+    expiry = Expiry(keep_s=8 * 86_400)
+    tracemalloc.start()
+    try:
+        for n in range(100_000):
+            expiry.note(n % 6, f"{n:08d}-1b9d-4c2e-9f3a-7e1d2c3b4a5f", at=1_700_000_000 + n / 400)
+        gc.collect()
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(expiry) == 100_000
+    assert kept < 5_000_000  # 3.9 MB; unpacked, the strings and list slots took 9.6 MB
