@@ -13,7 +13,7 @@ from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types import TP
 from prometheus_client import CollectorRegistry, generate_latest
 
-from streams import consumer_tuning, faust_fixes, lookahead, outbox
+from streams import consumer_tuning, faust_fixes, json_codec, lookahead, outbox
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
@@ -36,6 +36,7 @@ __all__ = [
 if faust_fixes.install():  # before the app exists: see streams/faust_fixes.py
     lookahead.install()  # the fetcher's hook for work done ahead (streams/lookahead.py)
 outbox.install()  # the producer's flush empties the outboxes first
+json_codec.install()  # table keys and values in bytes of their own size
 
 
 def memory_budget(settings: Settings) -> MemoryBudget | None:
