@@ -5,7 +5,7 @@ with six tables and six partitions), and each gets a block cache and memtables o
 the worker's RocksDB memory is bounded only by that product, and it creeps towards it as
 the memtables and caches fill (a 10-minute soak was still growing). Here every database of
 the process reads through one LRU cache, and one write-buffer manager charges their
-memtables to that same cache and flushes the largest when they pass their share of it. So
+memtables to that same cache; past their share of it, a write flushes its own memtable. So
 RocksDB's memory stays near ``GRID_ROCKSDB_MEMORY_MB`` however many partitions the worker
 holds. Index and bloom blocks are kept in the cache too, where they count against it,
 rather than beside every open file.
@@ -32,7 +32,7 @@ class MemoryBudget:
         self.cache = rocksdict.Cache(total_bytes)
         self.write_buffers = rocksdict.WriteBufferManager.new_write_buffer_manager_with_cache(
             buffer_size=memtable_bytes,
-            allow_stall=False,  # flush the largest memtable; never stop the writers
+            allow_stall=False,  # past the share, flush; never stop the writers
             cache=self.cache,
         )
 

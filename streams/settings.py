@@ -347,7 +347,7 @@ class Settings(BaseSettings):
 
     @property
     def rocksdb_memtable_mb(self) -> int:
-        """The budget's share for memtables (half): past it, the largest is flushed."""
+        """The budget's share for memtables (half): past it, a write flushes its memtable."""
         return self.rocksdb_memory_mb // 2
 
     @property

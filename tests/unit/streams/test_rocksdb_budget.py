@@ -48,7 +48,7 @@ def test_memtables_of_many_databases_stay_within_the_budget(tmp_path):
     seen: list[tuple[int, int]] = []
     options = budget.options(**_PER_DATABASE)
     peak, end = _fill(tmp_path, options, on_full=lambda: seen.append(_usage(budget)))
-    assert peak <= 9 * MIB  # the manager flushes the largest past 90 % of 8 MiB
+    assert peak <= 9 * MIB  # past 90 % of 8 MiB a write flushes its memtable
     assert 0 < end <= 9 * MIB
     memtables, cache = seen[0]
     assert end <= memtables <= cache <= 32 * MIB  # the memtables are charged to the cache
