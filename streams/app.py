@@ -187,8 +187,7 @@ def revoked_of(args: tuple[object, ...], kwargs: dict[str, object]) -> set[TP]:
 registry = CollectorRegistry()
 metrics = GridMetrics.create(registry)
 if rocksdb_memory is not None:
-    metrics.rocksdb_memory.labels("cache").set_function(rocksdb_memory.cache_bytes)
-    metrics.rocksdb_memory.labels("memtables").set_function(rocksdb_memory.memtable_bytes)
+    rocksdb_memory.export(metrics.rocksdb_memory)
 if settings.faust_sensors:
     setup_prometheus_sensors(app, registry=registry)
 else:  # our metrics only, without a hook on every event

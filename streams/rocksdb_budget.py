@@ -17,6 +17,7 @@ from typing import Any
 
 import rocksdict
 from faust.stores.rocksdb import RocksDBOptions
+from prometheus_client import Gauge
 
 __all__ = ["BudgetedOptions", "MemoryBudget"]
 
@@ -43,6 +44,11 @@ class MemoryBudget:
     def memtable_bytes(self) -> int:
         """What every database's memtables take now (counted inside ``cache_bytes``)."""
         return int(self.write_buffers.get_usage())
+
+    def export(self, gauge: Gauge) -> None:
+        """Have ``gauge`` (labelled by part) read the cache and memtables at every scrape."""
+        gauge.labels("cache").set_function(self.cache_bytes)
+        gauge.labels("memtables").set_function(self.memtable_bytes)
 
     def options(self, **faust_options: Any) -> BudgetedOptions:
         """Faust's options for one table partition's database, drawing on this budget."""

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from faust.stores.rocksdb import RocksDBOptions
+from prometheus_client import CollectorRegistry
 
+from streams.metrics import GridMetrics
 from streams.rocksdb_budget import MemoryBudget
 
 MIB = 1024 * 1024
@@ -79,5 +81,24 @@ def test_reads_go_through_the_shared_cache(tmp_path):
         before = budget.cache_bytes()
         assert all(db[f"seen-{row}".encode()] == b"x" * 200 for row in range(0, 20_000, 7))
         assert budget.cache_bytes() > before  # data blocks read from the flushed file
+    finally:
+        db.close()
+
+
+def test_the_metric_reads_the_budget_at_each_scrape(tmp_path):
+    registry = CollectorRegistry()
+    budget = MemoryBudget(32 * MIB, 8 * MIB)
+    budget.export(GridMetrics.create(registry).rocksdb_memory)
+
+    def scraped(part: str) -> float | None:
+        return registry.get_sample_value("grid_rocksdb_memory_bytes", {"part": part})
+
+    assert scraped("memtables") == 0
+    db = budget.options(**_PER_DATABASE).open(tmp_path / "scraped.db")
+    try:
+        for row in range(2_000):
+            db[f"seen-{row}".encode()] = b"x" * 200
+        assert scraped("memtables") == budget.memtable_bytes() > 0
+        assert scraped("cache") == budget.cache_bytes() >= budget.memtable_bytes()
     finally:
         db.close()
