@@ -3,7 +3,8 @@
 Proves: when a group member dies without leaving the group, the survivor gets its partitions
 once the session expires, recovers their tables (seen reports, counters) from the
 changelogs, finishes what the dead one left uncommitted without forwarding anything twice,
-and alone answers /counters for the whole city with the counts computed here.
+and alone answers /counters for the whole city with the counts computed here. Run with the
+demo's tables in memory and with production's RocksDB (one memory budget per worker).
 """
 
 from __future__ import annotations
@@ -27,9 +28,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 VALID = 20_000
 
 
-def test_survivor_takes_over_a_killed_workers_partitions(pipeline, start_worker, truth, publisher):
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+def test_survivor_takes_over_a_killed_workers_partitions(
+    pipeline, start_worker, truth, publisher, store
+):
     clock = Stopwatch()
     s = pipeline.settings
+    pipeline.extra_env["GRID_STORE"] = store
     warm = first_start(pipeline, start_worker)
     survivor, victim = start_worker(warm.instance_id, warm.port), start_worker()
     # Traffic only once both own partitions: a worker joining under traffic is another fault
