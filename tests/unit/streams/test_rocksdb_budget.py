@@ -50,8 +50,10 @@ def test_memtables_of_many_databases_stay_within_the_budget(tmp_path):
     seen: list[tuple[int, int]] = []
     options = budget.options(**_PER_DATABASE)
     peak, end = _fill(tmp_path, options, on_full=lambda: seen.append(_usage(budget)))
-    assert peak <= 9 * MIB  # past 90 % of 8 MiB a write flushes its memtable
-    assert 0 < end <= 9 * MIB
+    # Past 90 % of 8 MiB a write flushes its memtable (8.5 MiB at the peak here), in the
+    # background: room for a loaded machine, far under the 28+ MiB without the budget.
+    assert peak <= 12 * MIB
+    assert 0 < end <= 12 * MIB
     memtables, cache = seen[0]
     assert end <= memtables <= cache <= 32 * MIB  # the memtables are charged to the cache
 
