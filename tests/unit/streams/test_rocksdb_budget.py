@@ -50,10 +50,11 @@ def test_memtables_of_many_databases_stay_within_the_budget(tmp_path):
     seen: list[tuple[int, int]] = []
     options = budget.options(**_PER_DATABASE)
     peak, end = _fill(tmp_path, options, on_full=lambda: seen.append(_usage(budget)))
-    # Past 90 % of 8 MiB a write flushes its memtable (8.5 MiB at the peak here), in the
-    # background: room for a loaded machine, far under the 28+ MiB without the budget.
-    assert peak <= 12 * MIB
-    assert 0 < end <= 12 * MIB
+    # Past 90 % of 8 MiB a write flushes its memtable, in background threads: 8.5 MiB at the
+    # peak on a quiet machine, up to 12.9 with six of these tests at once on two cores. The
+    # bound leaves room for a loaded machine and stays far under the 32+ MiB without it.
+    assert peak <= 20 * MIB
+    assert 0 < end <= 20 * MIB
     memtables, cache = seen[0]
     assert end <= memtables <= cache <= 32 * MIB  # the memtables are charged to the cache
 
