@@ -4,8 +4,9 @@ Every table of the worker encodes its keys and values with Faust's ``json`` code
 orjson. orjson 3.12 and later return the bytes object of their working buffer without
 shrinking it: 4 KB for a 40-byte key (1 KB before 3.12; measured, RSS over 100,000 keys).
 Faust's RocksDB store remembers the encoded keys it saw last, 1,000 a table, so the
-worker's six tables held ~24 MB of such buffers where ~0.5 MB would do. A copy of the
-right size costs a fraction of a microsecond per encoding.
+worker's six tables held ~24 MB of such buffers where ~0.5 MB would do. The copy of the
+right size is made in the encoding's one call: 391 ns an encoding against Faust's 322 (661 when
+copied through a memoryview after Faust's own call; `python -m timeit`, a small dict).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from faust.serializers import codecs
+from faust.utils import json as _json
+from mode.utils.compat import want_bytes
 
 __all__ = ["TrimmedJson", "install"]
 
@@ -21,8 +24,9 @@ class TrimmedJson(codecs.json):
     """Faust's ``json`` codec, whose output owns only its own bytes."""
 
     def _dumps(self, s: Any) -> bytes:
-        encoded = super()._dumps(s)
-        return bytes(memoryview(encoded))  # a new object of len(encoded); the buffer goes
+        # Joining two parts makes a new bytes object of the joined length (one part alone
+        # would be handed back as it is); orjson's buffer goes with its own object.
+        return b"".join((want_bytes(_json.dumps(s)), b""))
 
 
 def install() -> None:
