@@ -4,7 +4,8 @@ Partition counts are explicit because they cannot shrink later and they bound ho
 workers can share the load. Every topic here is an event log with time retention
 (``cleanup.policy=delete``, explicit so a broker default cannot turn it into compaction);
 replication factor and ``min.insync.replicas`` come from ``KafkaSettings``. The tables'
-changelog topics are created here too, compacted (the latest value per key is the table):
+changelog topics are created here too, compacted (the latest value per key is the table;
+those of tables whose entries are kept for a while also delete records past that while):
 left to Faust, a first worker could start before its metadata listed them, read them as
 having no partitions, and fail every table write for its whole life (seen in the fault
 tests). docs/deployment.md explains the choices.
@@ -12,10 +13,11 @@ tests). docs/deployment.md explains the choices.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from streams.errors import ConfigError
@@ -26,6 +28,7 @@ __all__ = [
     "TopicSpec",
     "changelog_topic",
     "create_topics",
+    "retained_changelog_configs",
     "describe_topics",
     "topic_specs",
 ]
@@ -39,18 +42,22 @@ class TopicSpec:
 
     name: str
     partitions: int
-    retention_days: int
+    retention_days: float  # a changelog's: 0 keeps every key's latest record for good
     why: str
     broker_time: bool = False
-    compacted: bool = False  # a table's changelog: kept per key, not by time
+    compacted: bool = False  # a table's changelog: kept per key (and by time, with retention)
+
+    def retention_configs(self) -> dict[str, str]:
+        """``cleanup.policy`` and ``retention.ms``, which ``create_topics`` keeps in line."""
+        if not self.compacted:
+            return {"cleanup.policy": "delete", "retention.ms": _ms(self.retention_days)}
+        if self.retention_days > 0:
+            return retained_changelog_configs(self.retention_days)
+        return {"cleanup.policy": "compact"}
 
     def new_topic(self, kafka: KafkaSettings) -> NewTopic:
         """The kafka-python request that creates it."""
-        if self.compacted:
-            configs = {"cleanup.policy": "compact"}
-        else:
-            retention = str(self.retention_days * _DAY_MS)
-            configs = {"cleanup.policy": "delete", "retention.ms": retention}
+        configs = self.retention_configs()
         if self.broker_time:  # intake's crash read-back compares broker timestamps
             configs["message.timestamp.type"] = "LogAppendTime"
         if kafka.replication_factor > 1:  # with acks=all: a write survives a broker's loss
@@ -75,8 +82,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.indicators, n, 2, "fraud indicator sightings by digest (internal)"),
         TopicSpec(t.alerts_dlq, n, 30, "bad actions, undeliverable notifications"),
     ] + [
-        TopicSpec(changelog_topic(settings, table), n, 0, why, compacted=True)
+        TopicSpec(changelog_topic(settings, table), n, days, why, compacted=True)
         for table, why in TABLES.items()
+        for days in [_kept_days(settings).get(table, 0.0)]
     ]
 
 
@@ -92,6 +100,29 @@ TABLES: dict[str, str] = {
 }
 
 
+def _kept_days(settings: Settings) -> dict[str, float]:
+    """The tables whose entries are needed only for a while: how long, in days."""
+    kept = settings.retention
+    return {
+        "intake-seen-reports": kept.seen_reports_days,
+        "notifier-delivered": kept.deliveries_days,
+    }
+
+
+def retained_changelog_configs(days: float) -> dict[str, str]:
+    """A changelog that keeps each key's latest record, and none older than ``days``.
+
+    A record is deleted (with its segment) only once it is that old, so a restore brings
+    back every entry younger than ``days`` and none much older: the tables whose entries
+    RocksDB deletes by age write no tombstones for the compaction to act on.
+    """
+    return {"cleanup.policy": "compact,delete", "retention.ms": _ms(days)}
+
+
+def _ms(days: float) -> str:
+    return str(math.ceil(days * _DAY_MS))
+
+
 def changelog_topic(settings: Settings, table: str) -> str:
     """Faust's name for a table's changelog topic."""
     return f"{settings.app_id}-{table}-changelog"
@@ -104,19 +135,25 @@ def _admin(settings: Settings) -> KafkaAdminClient:
 def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict[str, str]:
     """Create every missing topic and wait until the cluster lists them all.
 
-    Returns name → ``created`` or ``exists``. The wait matters: a worker started right
-    after creation can subscribe before a new topic is in the cluster's metadata, and Faust
-    then ignores that topic until its next rebalance (seen: an agent that got nothing).
+    Returns name → ``created``, ``exists`` or ``updated`` (an existing topic whose
+    ``cleanup.policy`` or ``retention.ms`` differed from its spec's, now set to it). The wait
+    matters: a worker started right after creation can subscribe before a new topic is in
+    the cluster's metadata, and Faust then ignores that topic until its next rebalance (seen:
+    an agent that got nothing).
     """
     admin = _admin(settings)
     result: dict[str, str] = {}
     try:
+        existing = []
         for spec in topic_specs(settings):
             try:
                 admin.create_topics([spec.new_topic(settings.kafka)])
                 result[spec.name] = "created"
             except TopicAlreadyExistsError:
                 result[spec.name] = "exists"
+                existing.append(spec)
+        for name in _align_retention(admin, existing):
+            result[name] = "updated"
         deadline = time.monotonic() + visible_within_s
         while not set(result) <= set(admin.list_topics()):
             if time.monotonic() > deadline:
@@ -127,6 +164,32 @@ def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict
     finally:
         admin.close()
     return result
+
+
+def _align_retention(admin: KafkaAdminClient, specs: list[TopicSpec]) -> list[str]:
+    """Set the retention configs of existing topics that differ from their specs; their names.
+
+    Only what differs is altered (incrementally), so a run that changes nothing needs no
+    right to alter configs.
+    """
+    if not specs:
+        return []
+    resources = [ConfigResource(ConfigResourceType.TOPIC, spec.name) for spec in specs]
+    described = admin.describe_configs(resources, config_filter="all")["topic"]
+    changes = []
+    for spec in specs:
+        now = {k: v["value"] for k, v in described.get(spec.name, {}).items()}
+        wanted = spec.retention_configs()
+        differ = {k: v for k, v in wanted.items() if now.get(k) != v}
+        if differ:
+            changes.append(ConfigResource(ConfigResourceType.TOPIC, spec.name, differ))
+    if changes:
+        answers = admin.alter_configs(changes, incremental=True).get("topic", {})
+        failed = {name: why for name, why in answers.items() if why != "OK"}
+        if failed:
+            msg = f"could not set the retention of existing topics: {failed}"
+            raise ConfigError(msg)
+    return [change.name for change in changes]
 
 
 def describe_topics(settings: Settings) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 from typing import Any, NamedTuple
 
 import faust
@@ -12,8 +13,10 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types import TP
 from prometheus_client import CollectorRegistry, generate_latest
+from yarl import URL
 
 from streams import consumer_tuning, faust_fixes, json_codec, lookahead, outbox
+from streams.admin import retained_changelog_configs
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
@@ -27,7 +30,9 @@ __all__ = [
     "outputs",
     "owned_partitions",
     "registry",
+    "retained",
     "revoked_of",
+    "store_expires",
     "rocksdb_memory",
     "settings",
     "vault",
@@ -121,7 +126,13 @@ def _table_class(settings: Settings, budget: MemoryBudget | None) -> type[faust.
             super().__init__(app, **kw)
 
         def _new_store_by_url(self, url: Any) -> Any:
-            """Faust's store; a RocksDB one opens its databases on the shared budget."""
+            """Faust's store; a RocksDB one opens its databases on the shared budget.
+
+            A TTL database (``retained``) keeps a write time beside every value, so it must
+            never open a database written without one: it gets directories of its own.
+            """
+            if "ttl" in (self.options or {}) and URL(str(url)).scheme == "rocksdb":
+                url = URL("rocksdb://") / f"{self.name}.ttl"  # relative: in the table dir
             store = super()._new_store_by_url(url)
             if budget is not None and isinstance(store, RocksDBStore):
                 store.rocksdb_options = budget.options(**(store.options or {}), use_rocksdict=True)
@@ -153,6 +164,26 @@ def _table_class(settings: Settings, budget: MemoryBudget | None) -> type[faust.
             return _Appended(partition)
 
     return GridTable
+
+
+def retained(settings: Settings, days: float) -> dict[str, Any]:
+    """``app.Table`` arguments for a table whose entries are needed ``days`` after their write.
+
+    Its changelog deletes records older than that (``retained_changelog_configs``). With
+    ``rocksdb://`` its databases are RocksDB TTL ones: an entry stays at least ``days`` after
+    it was written (or restored) and is dropped by a compaction after that, so the worker
+    keeps no index of such entries in memory. With ``memory://`` the agent that wrote them
+    deletes them (``streams/retention.py``): see ``store_expires``.
+    """
+    kwargs: dict[str, Any] = {"extra_topic_configs": retained_changelog_configs(days)}
+    if store_expires(settings):
+        kwargs["options"] = {"ttl": math.ceil(days * 86_400)}
+    return kwargs
+
+
+def store_expires(settings: Settings) -> bool:
+    """Whether tables made with ``retained`` lose their old entries by themselves."""
+    return settings.store == "rocksdb://"
 
 
 def check_environment() -> None:

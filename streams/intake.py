@@ -30,7 +30,16 @@ from faust.types import TP
 from schemas.dead_letter import DeadLetterV1
 from schemas.findings import FindingsEventV1
 from schemas.grid_report import AcceptedReportV1, GridReportV1, IntakeSource
-from streams.app import app, metrics, outputs, owned_partitions, settings, vault
+from streams.app import (
+    app,
+    metrics,
+    outputs,
+    owned_partitions,
+    retained,
+    settings,
+    store_expires,
+    vault,
+)
 from streams.counters import Tally, counter_keys
 from streams.errors import InvalidReport
 from streams.lookahead import Ahead
@@ -211,12 +220,18 @@ seen_reports = app.Table(
     "intake-seen-reports",
     default=None,
     schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    **retained(settings, settings.retention.seen_reports_days),
 )
-# Entries are deleted ``seen_reports_days`` after their message (streams/retention.py).
-seen_expiry = Expiry(
-    settings.retention.seen_reports_days * DAY_S,
-    name=seen_reports.name,
-    deleted=metrics.labelled(metrics.retention_deleted, seen_reports.name).inc,
+# Entries are deleted ``seen_reports_days`` after their message: by RocksDB with
+# ``rocksdb://`` (``retained``), else by intake as it goes (streams/retention.py).
+seen_expiry = (
+    None
+    if store_expires(settings)
+    else Expiry(
+        settings.retention.seen_reports_days * DAY_S,
+        name=seen_reports.name,
+        deleted=metrics.labelled(metrics.retention_deleted, seen_reports.name).inc,
+    )
 )
 
 
@@ -240,20 +255,25 @@ def seen_time(entry: list[Any], default: float = -math.inf) -> float:
 def remember_seen(report_id: str, source: IntakeSource, at: float) -> None:
     """Write the seen entry of an accepted report, to be deleted after its retention."""
     seen_reports[report_id] = seen_entry(source, at)
-    seen_expiry.note(source.partition, report_id, at)
+    if seen_expiry is not None:
+        seen_expiry.note(source.partition, report_id, at)
 
 
 def forget_expired_seen(partition: int, now: float) -> None:
     """Delete a few seen entries of ``partition`` past retention (inside stream iteration)."""
-    seen_expiry.sweep(seen_reports, partition, now, seen_time)
+    if seen_expiry is not None:
+        seen_expiry.sweep(seen_reports, partition, now, seen_time)
 
 
 @seen_reports.on_recover
 async def rebuild_seen_expiry() -> None:
     """After a rebalance: every seen entry this worker now holds, by partition and time.
 
-    Entries written before they carried a time count from now.
+    Entries written before they carried a time count from now. Nothing to do when RocksDB
+    deletes them: a rebalance then reads none of them.
     """
+    if seen_expiry is None:
+        return
     now = time.time()
     owned = owned_partitions(*_SOURCES)
     seen_expiry.rebuild(

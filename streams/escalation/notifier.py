@@ -27,7 +27,16 @@ import aiohttp
 import faust
 
 from schemas.escalation import AlertDeadLetterV1, EscalationEventV1, escalation_event_adapter
-from streams.app import app, metrics, owned_partitions, revoked_of, settings, vault
+from streams.app import (
+    app,
+    metrics,
+    owned_partitions,
+    retained,
+    revoked_of,
+    settings,
+    store_expires,
+    vault,
+)
 from streams.escalation.agents import dead_letter, policy
 from streams.escalation.policy import Policy, Target
 from streams.escalation.webhook import DeliveryOutcome, RetryPolicy, deliver
@@ -185,13 +194,16 @@ delivered_table = app.Table(
     "notifier-delivered",
     default=None,
     schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    **retained(settings, settings.retention.deliveries_days),
 )
 notifier = Notifier(
     settings.escalation,
     policy,
     vault,
     delivered_table,
-    Expiry(
+    None  # RocksDB deletes them (``retained``)
+    if store_expires(settings)
+    else Expiry(
         settings.retention.deliveries_days * DAY_S,
         name=delivered_table.name,
         deleted=metrics.labelled(metrics.retention_deleted, delivered_table.name).inc,

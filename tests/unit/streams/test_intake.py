@@ -183,6 +183,7 @@ def test_table_entry_from_the_replay_window_needs_the_read_back(test_app):
 @pytest.fixture
 def expiry(monkeypatch):
     """A one-minute retention for seen entries, four deletions per message at most."""
+    assert intake.seen_expiry is not None  # memory:// in unit tests: intake deletes them
     fresh = Expiry(keep_s=60, per_call=4, deleted=intake.seen_expiry.deleted)
     monkeypatch.setattr(intake, "seen_expiry", fresh)
     return fresh

@@ -5,6 +5,7 @@ The RocksDB test runs a real table on Faust's rocksdict store, offline (no broke
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import faust
@@ -12,7 +13,7 @@ import pytest
 from faust.stores.rocksdb import Store as RocksDBStore
 
 from streams.admin import topic_specs
-from streams.app import create_app
+from streams.app import create_app, retained, store_expires
 from streams.rocksdb_budget import BudgetedOptions
 from streams.settings import KafkaSettings, Settings
 
@@ -160,14 +161,74 @@ async def test_a_worker_with_rocksdb_runs_its_tables(tmp_path):
     assert (tables_dir / "counts-0.db").is_dir()
 
 
+def test_a_retained_table_on_memory_keeps_its_entries_until_the_agent_deletes_them(tmp_path):
+    settings = Settings(app_id="gw-mem-unit", data_dir=tmp_path)
+    assert not store_expires(settings)
+    app = create_app(settings)
+    table = app.Table("kept", default=None, schema=_JSON, **retained(settings, 0.5))
+    assert table.options == {}
+    assert table.changelog_topic.config == {
+        "cleanup.policy": "compact,delete",
+        "retention.ms": str(43_200_000),
+    }
+
+
+async def test_a_retained_table_on_rocksdb_forgets_old_entries_by_itself(tmp_path):
+    """A TTL database: an entry past its time is gone after a compaction, a young one stays."""
+    settings = _rocks_settings(tmp_path)
+    assert store_expires(settings)
+    app = create_app(settings)
+    one_second = 1 / 86_400
+    kept = app.Table("kept", default=None, schema=_JSON, **retained(settings, one_second))
+    plain = app.Table("plain", default=None, schema=_JSON)
+    assert (kept.changelog_topic.config or {}).get("cleanup.policy") == "compact,delete"
+    words = app.topic("words", value_type=bytes, value_serializer="raw")
+
+    @app.agent(words)
+    async def remember(stream):
+        async for word in stream:
+            kept[word.decode()] = plain[word.decode()] = 1
+            yield word
+
+    app.finalize()
+    app.flow_control.resume()
+    async with remember.test_context() as agent:
+        await agent.put(b"old", key=b"old", partition=0)
+        await asyncio.sleep(2.1)  # RocksDB's TTL is in whole seconds: past it by a margin
+        await agent.put(b"young", key=b"young", partition=0)
+        kept_store, plain_store = kept.data, plain.data
+        assert isinstance(kept_store, RocksDBStore) and isinstance(plain_store, RocksDBStore)
+        kept_db, plain_db = kept_store._db_for_partition(0), plain_store._db_for_partition(0)
+        assert kept_db.get(b'"old"') is not None  # expired, not yet compacted away
+        kept_db.compact_range(None, None)
+        plain_db.compact_range(None, None)
+        assert kept_db.get(b'"old"') is None
+        assert kept_db.get(b'"young"') is not None
+        assert plain_db.get(b'"old"') is not None  # a table not retained keeps it
+    tables_dir = settings.worker_data_dir / "v1" / "tables"
+    assert (tables_dir / "kept.ttl-0.db").is_dir()  # never a database written without TTL
+    assert not (tables_dir / "kept-0.db").exists()
+
+
 def test_topic_configs_come_from_settings():
+    from streams.admin import changelog_topic
+
     settings = Settings(kafka=KafkaSettings(replication_factor=3, min_insync_replicas=2))
+    kept = {
+        changelog_topic(settings, "intake-seen-reports"): str(8 * 86_400_000),
+        changelog_topic(settings, "notifier-delivered"): str(30 * 86_400_000),
+    }
     for spec in topic_specs(settings):
         topic = spec.new_topic(settings.kafka)
         assert topic.replication_factor == 3
         assert topic.topic_configs["min.insync.replicas"] == "2"
-        policy = "compact" if spec.compacted else "delete"
-        assert topic.topic_configs["cleanup.policy"] == policy
+        if spec.name in kept:  # RocksDB forgets their entries: old records must go too
+            assert topic.topic_configs["cleanup.policy"] == "compact,delete"
+            assert topic.topic_configs["retention.ms"] == kept[spec.name]
+        elif spec.compacted:
+            assert topic.topic_configs == {"cleanup.policy": "compact", "min.insync.replicas": "2"}
+        else:
+            assert topic.topic_configs["cleanup.policy"] == "delete"
     single = spec.new_topic(KafkaSettings())
     assert single.replication_factor == 1
     assert "min.insync.replicas" not in single.topic_configs
