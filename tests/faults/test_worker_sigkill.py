@@ -23,9 +23,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 VALID = int(os.environ.get("GRIDWATCH_FAULT_REPORTS", "100000"))
 
 
-def test_sigkill_in_the_middle_of_100k_reports(pipeline, start_worker, truth, publisher):
+# rocksdb://: the restarted worker reopens the databases the killed one wrote, TTL ones
+# among them (app.retained), and recovers only the changelog past what they hold.
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+def test_sigkill_in_the_middle_of_100k_reports(pipeline, start_worker, truth, publisher, store):
     clock = Stopwatch()
     s = pipeline.settings
+    pipeline.extra_env["GRID_STORE"] = store
     warm = first_start(pipeline, start_worker)
     clock.lap("the pipeline ran once (changelog topics exist)")
     payloads = traffic(VALID, 600, 3_000, seed=101, prefix="kill")
