@@ -135,8 +135,9 @@ def _admin(settings: Settings) -> KafkaAdminClient:
 def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict[str, str]:
     """Create every missing topic and wait until the cluster lists them all.
 
-    Returns name → ``created``, ``exists`` or ``updated`` (an existing topic whose
-    ``cleanup.policy`` or ``retention.ms`` differed from its spec's, now set to it). The wait
+    Returns name → ``created``, ``exists`` or ``updated`` (an existing changelog whose
+    ``cleanup.policy`` or ``retention.ms`` differed from what the settings ask, now set to
+    it; an existing event topic is never altered). The wait
     matters: a worker started right after creation can subscribe before a new topic is in
     the cluster's metadata, and Faust then ignores that topic until its next rebalance (seen:
     an agent that got nothing).
@@ -151,7 +152,8 @@ def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict
                 result[spec.name] = "created"
             except TopicAlreadyExistsError:
                 result[spec.name] = "exists"
-                existing.append(spec)
+                if spec.compacted:  # event topics' retention is the operator's to change
+                    existing.append(spec)
         for name in _align_retention(admin, existing):
             result[name] = "updated"
         deadline = time.monotonic() + visible_within_s
@@ -167,7 +169,10 @@ def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict
 
 
 def _align_retention(admin: KafkaAdminClient, specs: list[TopicSpec]) -> list[str]:
-    """Set the retention configs of existing topics that differ from their specs; their names.
+    """Set the retention configs of existing changelogs that differ from their specs; names.
+
+    A changelog's retention follows its table's (``GRID_RETENTION__*``), and deployments from
+    before it had one are compacted only.
 
     Only what differs is altered (incrementally), so a run that changes nothing needs no
     right to alter configs.

@@ -56,3 +56,11 @@ def test_changelogs_of_kept_tables_delete_old_records_and_are_put_back_in_line(p
     assert create_topics(longer)[seen] == "updated"
     assert _retention(pipeline, seen) == ("compact,delete", str(10 * DAY_MS))
     assert set(create_topics(longer).values()) == {"exists"}  # in line: nothing altered
+
+
+def test_an_event_topics_retention_changed_by_an_operator_is_left_alone(pipeline):
+    reports = pipeline.settings.topics.reports
+    assert _retention(pipeline, reports) == ("delete", str(7 * DAY_MS))
+    _set(pipeline, reports, {"retention.ms": str(3 * DAY_MS)})
+    assert create_topics(pipeline.settings)[reports] == "exists"
+    assert _retention(pipeline, reports) == ("delete", str(3 * DAY_MS))
