@@ -70,6 +70,17 @@ def findings_on_topic(pipeline: Pipeline) -> int:
     return sum(pipeline.end_offsets(pipeline.settings.topics.findings).values())
 
 
+def where_the_reports_are(pipeline: Pipeline) -> str:
+    """For a failure: findings and forwards out, and per partition what is committed of what."""
+    topics = pipeline.settings.topics
+    return (
+        f"findings {findings_on_topic(pipeline)} of {REPORTS}; accepted topic "
+        f"{accepted_forwards(pipeline)}; reports committed {pipeline.committed()} of "
+        f"{pipeline.end_offsets(topics.reports)}; rekey committed "
+        f"{pipeline.committed(topics.rekey)} of {pipeline.end_offsets(topics.rekey)}"
+    )
+
+
 def publish_some_unkeyed(pipeline: Pipeline, lines: list[bytes], unkeyed: set[bytes]) -> None:
     """Send ``lines`` keyed by report_id, but the first copy of each ``unkeyed`` one without."""
     producer, left = make_producer(pipeline.settings), set(unkeyed)
@@ -160,8 +171,12 @@ def test_counters_stay_exact_through_a_sigkill_and_a_second_worker(pipeline, sta
 
     restarted = start_worker(first.instance_id, first.port)
     helper = start_worker()  # a second worker takes some partitions over
-    wait_for(lambda: findings_on_topic(pipeline) >= REPORTS, 180, restarted._died)
-    wait_for(pipeline.drained, 120, restarted._died)
+
+    def where() -> str:
+        return where_the_reports_are(pipeline)
+
+    wait_for(lambda: findings_on_topic(pipeline) >= REPORTS, 180, restarted._died, describe=where)
+    wait_for(pipeline.drained, 120, restarted._died, describe=where)
     assert_intake_counts_exact(pipeline, helper, sample.bad)
 
     for grain in ("day", "hour", "minute"):
