@@ -137,10 +137,9 @@ def create_topics(settings: Settings, *, visible_within_s: float = 30.0) -> dict
 
     Returns name → ``created``, ``exists`` or ``updated`` (an existing changelog whose
     ``cleanup.policy`` or ``retention.ms`` differed from what the settings ask, now set to
-    it; an existing event topic is never altered). The wait
-    matters: a worker started right after creation can subscribe before a new topic is in
-    the cluster's metadata, and Faust then ignores that topic until its next rebalance (seen:
-    an agent that got nothing).
+    it; an existing event topic is never altered). The wait matters: a worker started right
+    after creation can subscribe before a new topic is in the cluster's metadata, and Faust
+    then ignores that topic until its next rebalance (seen: an agent that got nothing).
     """
     admin = _admin(settings)
     result: dict[str, str] = {}

@@ -20,6 +20,7 @@ from streams.admin import retained_changelog_configs
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
+from streams.retention import DAY_S
 from streams.rocksdb_budget import MemoryBudget
 from streams.settings import Settings, faust_env_overrides
 
@@ -177,7 +178,7 @@ def retained(settings: Settings, days: float) -> dict[str, Any]:
     """
     kwargs: dict[str, Any] = {"extra_topic_configs": retained_changelog_configs(days)}
     if store_expires(settings):
-        kwargs["options"] = {"ttl": math.ceil(days * 86_400)}
+        kwargs["options"] = {"ttl": math.ceil(days * DAY_S)}
     return kwargs
 
 

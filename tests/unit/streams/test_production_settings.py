@@ -255,3 +255,7 @@ def test_every_table_of_the_worker_has_its_changelog_created_up_front():
         spec = made[table.changelog_topic.get_topic_name()]
         assert spec.name == changelog_topic(settings, table.name)
         assert spec.compacted and spec.partitions == settings.kafka.partitions
+        # the table asks Faust for the same retention as the topic gridwatch creates
+        asked = table.changelog_topic.config or {}
+        assert asked.get("cleanup.policy", "compact") == spec.retention_configs()["cleanup.policy"]
+        assert asked.get("retention.ms") == spec.retention_configs().get("retention.ms")
