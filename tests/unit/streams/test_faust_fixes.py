@@ -73,6 +73,43 @@ async def test_stream_partitions_are_sought_while_paused_then_resumed():
     assert calls == ["seek", ("resume", {stream}), "flow_control", "flow"]
 
 
+async def test_partitions_nobody_committed_are_read_from_their_start_before_resuming():
+    calls: list[object] = []
+    stream, changelog = TP("grid.reports", 5), TP("gw-seen-changelog", 5)
+    recovery = fake_recovery(calls, stream, changelog)
+    consumer = recovery.app.consumer
+    consumer._committed_offset = {}  # nothing committed on the stream partition yet
+
+    async def seek_wait(offsets):
+        calls.append(("seek_wait", offsets))
+
+    consumer.seek_wait = seek_wait
+    await faust_fixes.on_recovery_completed(recovery, 3)
+    assert calls == [
+        "seek",
+        ("seek_wait", {stream: 0}),
+        ("resume", {stream}),
+        "flow_control",
+        "flow",
+    ]
+
+
+async def test_only_partitions_without_a_committed_offset_are_sought_to_their_start():
+    sought: list[dict[TP, int]] = []
+
+    async def seek_wait(offsets):
+        sought.append(offsets)
+
+    committed, zero, none = TP("t", 0), TP("t", 1), TP("t", 2)
+    consumer = SimpleNamespace(_committed_offset={committed: 120, zero: None}, seek_wait=seek_wait)
+    fresh = await faust_fixes.seek_uncommitted_to_start(consumer, [committed, zero, none])
+    assert fresh == [zero, none]
+    assert sought == [{zero: 0, none: 0}]
+    consumer._committed_offset = {committed: 120, zero: 7, none: 3}
+    assert await faust_fixes.seek_uncommitted_to_start(consumer, [committed, zero, none]) == []
+    assert len(sought) == 1  # nothing to seek: no call
+
+
 async def test_a_newer_generation_resumes_nothing():
     calls: list[object] = []
     await faust_fixes.on_recovery_completed(fake_recovery(calls, object(), object()), 2)
