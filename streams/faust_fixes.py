@@ -60,7 +60,7 @@ after the committed one, for compacted topics).
 9. Fix 1's seek moves a partition back only to its committed offset: aiokafka does not seek
    one with none (or with 0). A partition nobody has committed yet (a new group's first
    seconds) keeps the fetch position past whatever its dropped buffers held: those messages
-   are skipped for good. Seen once with the work ahead on (counters test, 1 run in 45): a
+   are skipped for good. Seen once with the work ahead on (counters test, 1 run in 50): a
    restarted worker's first message of a partition was at offset 500, with nothing committed
    there, and its findings never reached the reports. Fixed by seeking such partitions to
    their first offset, as a new consumer with ``auto_offset_reset=earliest`` starts; what was
