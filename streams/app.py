@@ -11,7 +11,7 @@ import faust
 from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.stores.rocksdb import Store as RocksDBStore
-from faust.types import TP
+from faust.types import TP, TableT
 from prometheus_client import CollectorRegistry, generate_latest
 from yarl import URL
 
@@ -20,7 +20,7 @@ from streams.admin import retained_changelog_configs
 from streams.errors import ConfigError
 from streams.metrics import GridMetrics
 from streams.pii_vault import PiiVault
-from streams.retention import DAY_S
+from streams.retention import DAY_S, Expiry
 from streams.rocksdb_budget import MemoryBudget
 from streams.settings import Settings, faust_env_overrides
 
@@ -32,6 +32,7 @@ __all__ = [
     "owned_partitions",
     "registry",
     "retained",
+    "retained_expiry",
     "revoked_of",
     "store_expires",
     "rocksdb_memory",
@@ -174,7 +175,7 @@ def retained(settings: Settings, days: float) -> dict[str, Any]:
     ``rocksdb://`` its databases are RocksDB TTL ones: an entry stays at least ``days`` after
     it was written (or restored) and is dropped by a compaction after that, so the worker
     keeps no index of such entries in memory. With ``memory://`` the agent that wrote them
-    deletes them (``streams/retention.py``): see ``store_expires``.
+    deletes them (``streams/retention.py``): see ``retained_expiry``.
     """
     kwargs: dict[str, Any] = {"extra_topic_configs": retained_changelog_configs(days)}
     if store_expires(settings):
@@ -237,6 +238,20 @@ outputs = outbox.Outbox(
 )
 
 _pii_key = settings.escalation.pii_key
+
+
+def retained_expiry(table: TableT[Any, Any], days: float) -> Expiry | None:
+    """Who deletes the old entries of a ``retained`` table: nobody here when RocksDB does.
+
+    Otherwise an ``Expiry`` for the agent that writes the table to drive, its deletes
+    counted in ``grid_retention_deleted_total``.
+    """
+    if store_expires(settings):
+        return None
+    deleted = metrics.labelled(metrics.retention_deleted, table.name).inc
+    return Expiry(days * DAY_S, name=table.name, deleted=deleted)
+
+
 vault = PiiVault(None if _pii_key is None else _pii_key.get_secret_value())
 
 

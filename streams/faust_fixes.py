@@ -149,13 +149,13 @@ async def on_recovery_completed(self: Recovery, generation_id: int = 0) -> None:
             generation_id,
         )
         return
+    streams = [tp for tp in assignment if not self._is_changelog_tp(tp)]
     if assignment:
         self.log.info("Seek stream partitions to committed offsets.")
         timeout = self.app.conf.broker_request_timeout
         await self._wait(consumer.perform_seek(), timeout=timeout)
-        streams = [tp for tp in assignment if not self._is_changelog_tp(tp)]
         await self._wait(seek_uncommitted_to_start(consumer, streams), timeout=timeout)
-    consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
+    consumer.resume_partitions(set(streams))
     self.completed.set()
     self.app.flow_control.resume()
     consumer.resume_flow()

@@ -36,8 +36,8 @@ from streams.app import (
     outputs,
     owned_partitions,
     retained,
+    retained_expiry,
     settings,
-    store_expires,
     vault,
 )
 from streams.counters import Tally, counter_keys
@@ -47,7 +47,6 @@ from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
 from streams.priority import Gate, buffered, unread
 from streams.reconcile import ReadBack, forward_headers
-from streams.retention import DAY_S, Expiry
 from streams.topic_reader import read_range
 from streams.topics import (
     rekey_topic,
@@ -224,15 +223,7 @@ seen_reports = app.Table(
 )
 # Entries are deleted ``seen_reports_days`` after their message: by RocksDB with
 # ``rocksdb://`` (``retained``), else by intake as it goes (streams/retention.py).
-seen_expiry = (
-    None
-    if store_expires(settings)
-    else Expiry(
-        settings.retention.seen_reports_days * DAY_S,
-        name=seen_reports.name,
-        deleted=metrics.labelled(metrics.retention_deleted, seen_reports.name).inc,
-    )
-)
+seen_expiry = retained_expiry(seen_reports, settings.retention.seen_reports_days)
 
 
 def seen_entry(source: IntakeSource, at: float) -> list[Any]:

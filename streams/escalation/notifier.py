@@ -32,9 +32,9 @@ from streams.app import (
     metrics,
     owned_partitions,
     retained,
+    retained_expiry,
     revoked_of,
     settings,
-    store_expires,
     vault,
 )
 from streams.escalation.agents import dead_letter, policy
@@ -43,7 +43,7 @@ from streams.escalation.webhook import DeliveryOutcome, RetryPolicy, deliver
 from streams.ordered_acks import InOrder
 from streams.partitioning import partition_of
 from streams.pii_vault import PiiVault
-from streams.retention import DAY_S, Expiry
+from streams.retention import Expiry
 from streams.settings import EscalationSettings
 from streams.topics import alerts_dlq_topic, escalations_topic
 
@@ -201,13 +201,7 @@ notifier = Notifier(
     policy,
     vault,
     delivered_table,
-    None  # RocksDB deletes them (``retained``)
-    if store_expires(settings)
-    else Expiry(
-        settings.retention.deliveries_days * DAY_S,
-        name=delivered_table.name,
-        deleted=metrics.labelled(metrics.retention_deleted, delivered_table.name).inc,
-    ),
+    retained_expiry(delivered_table, settings.retention.deliveries_days),
 )
 
 
