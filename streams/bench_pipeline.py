@@ -33,6 +33,7 @@ from streams.benchkit import (
     fresh_settings,
     memory_mb,
     metric_sum,
+    metric_sums,
     start_peer,
     start_worker,
     stop_workers,
@@ -52,6 +53,8 @@ __all__ = [
     "run_throughput_bench",
     "throughput_table",
 ]
+
+TRIAGED = "grid_reports_triaged_total"  # a report is done once its findings are out
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def run_pipeline_bench(
             cpu_before = cpu_seconds(worker.pid)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                triaged = metric_sum(port, "grid_reports_triaged_total")
+                triaged = metric_sum(port, TRIAGED)
                 now = time.monotonic()
                 if first is None and triaged > 0:
                     first = now
@@ -254,8 +257,8 @@ def _start_faust(
         wait_ready(port, worker)
 
     def progress() -> tuple[float, float]:
-        received = sum(metric_sum(p, "grid_reports_received_total") for p in ports)
-        return received, sum(metric_sum(p, "grid_reports_triaged_total") for p in ports)
+        scraped = [metric_sums(p, "grid_reports_received_total", TRIAGED) for p in ports]
+        return sum(s[0] for s in scraped), sum(s[1] for s in scraped)
 
     return _Drain(workers, progress, settings)
 

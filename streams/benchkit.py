@@ -34,6 +34,8 @@ __all__ = [
     "fresh_settings",
     "memory_mb",
     "metric_sum",
+    "metric_sums",
+    "sums_of",
     "start_peer",
     "start_worker",
     "stop_workers",
@@ -214,11 +216,22 @@ def metrics_text(port: int) -> str:
 
 def metric_sum(port: int, name: str) -> float:
     """The sum of every sample of one metric on a worker (0 when absent)."""
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics_text(port).splitlines()
-        if line.startswith((name + " ", name + "{"))
-    )
+    return metric_sums(port, name)[0]
+
+
+def metric_sums(port: int, *names: str) -> tuple[float, ...]:
+    """``metric_sum`` of each of ``names``, from one scrape: a scrape costs the worker ~4 ms."""
+    return sums_of(metrics_text(port), names)
+
+
+def sums_of(text: str, names: tuple[str, ...]) -> tuple[float, ...]:
+    """The sum of every sample of each metric in ``names`` in a /metrics text (0 when absent)."""
+    sums = dict.fromkeys(names, 0.0)
+    for line in text.splitlines():
+        name = line.partition("{")[0].partition(" ")[0]
+        if name in sums:
+            sums[name] += float(line.rsplit(" ", 1)[1])
+    return tuple(sums[name] for name in names)
 
 
 def wait_ready(port: int, worker: subprocess.Popen[bytes], timeout: float = 90) -> None:

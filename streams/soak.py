@@ -28,7 +28,7 @@ from streams.benchkit import (
     free_port,
     fresh_settings,
     memory_mb,
-    metric_sum,
+    metric_sums,
     start_worker,
     stop_workers,
     wait_ready,
@@ -201,8 +201,8 @@ def run_soak(
         print(HEADER, flush=True)  # noqa: T201
         while True:
             at = time.monotonic() - started
-            handled = metric_sum(port, "grid_reports_received_total")
-            rocksdb_mb = metric_sum(port, ROCKSDB_IN_USE) / (1024 * 1024)
+            handled, rocksdb = metric_sums(port, "grid_reports_received_total", ROCKSDB_IN_USE)
+            rocksdb_mb = rocksdb / (1024 * 1024)
             rss, cpu = memory_mb(worker.pid), cpu_seconds(worker.pid)
             sample = Sample(at, handled, rss, cpu, rocksdb_mb)
             if result.samples:

@@ -1,0 +1,33 @@
+"""Reading a worker's /metrics: several metrics from one scrape."""
+
+from streams.benchkit import sums_of
+
+SCRAPE = """\
+# HELP grid_reports_received_total Messages read.
+# TYPE grid_reports_received_total counter
+grid_reports_received_total 120.0
+grid_reports_received_total_created 1.7e+09
+grid_reports_triaged_total{worker="a"} 40.0
+grid_reports_triaged_total{worker="b"} 2.0
+grid_rocksdb_memory_bytes{part="memtables"} 1024.0
+"""
+
+
+def test_each_name_sums_its_samples_and_only_its_own():
+    received, triaged = sums_of(
+        SCRAPE, ("grid_reports_received_total", "grid_reports_triaged_total")
+    )
+    assert received == 120.0  # not the _created sample that shares its prefix
+    assert triaged == 42.0
+
+
+def test_a_metric_absent_or_a_worker_not_answering_is_zero():
+    assert sums_of(SCRAPE, ("grid_escalations_open",)) == (0.0,)
+    assert sums_of("", ("grid_reports_received_total", "grid_reports_triaged_total")) == (0.0, 0.0)
+
+
+def test_the_order_of_the_names_is_the_order_of_the_sums():
+    assert sums_of(SCRAPE, ("grid_rocksdb_memory_bytes", "grid_reports_received_total")) == (
+        1024.0,
+        120.0,
+    )
