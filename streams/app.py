@@ -201,7 +201,11 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING
 _LEVELS |= {"error": logging.ERROR, "crit": logging.CRITICAL}
 
 settings = Settings()
-consumer_tuning.install(settings.fetch_min_bytes, settings.fetch_max_wait_ms)
+consumer_tuning.install(
+    consumer_tuning.FetchBounds(
+        settings.fetch_min_bytes, settings.fetch_max_wait_ms, settings.fetch_idle_wait_ms
+    )
+)
 rocksdb_memory = memory_budget(settings)
 app = create_app(settings, rocksdb_memory)
 

@@ -100,6 +100,7 @@ class ReceiverThread:
 TUNING = (
     "GRID_FETCH_MIN_BYTES",
     "GRID_FETCH_MAX_WAIT_MS",
+    "GRID_FETCH_IDLE_WAIT_MS",
     "GRID_OUTBOX_LINGER_MS",
     "GRID_WORK_AHEAD",
     "GRID_STORE",  # e.g. rocksdb://, production's, where the bench's default is memory://

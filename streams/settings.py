@@ -324,10 +324,13 @@ class Settings(BaseSettings):
     # own fetch (answer at the first byte, else after 1.5 s) made hundreds of tiny fetches a
     # second at a steady rate: at 300 reports/s the worker's CPU per report was 1.9 ms with
     # it, 1.4 ms with 64 KiB / 10 ms, and the fraud p99 fell from ~200 to ~105 ms
-    # (`gridwatch bench escalation`). The price: a nearly idle worker fetches 100 times a
-    # second, about 10 % of a core against 3 % at 5 reports/s.
+    # (`gridwatch bench escalation`). After a fetch that brought nothing, the next asks for
+    # any byte and waits up to ``fetch_idle_wait_ms``: with 10 ms throughout, an idle worker
+    # fetched 100 times a second (~12 % of a core). The idle wait also bounds how long a
+    # partition resumed meanwhile waits for the fetch in flight to come back.
     fetch_min_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
     fetch_max_wait_ms: int = Field(default=10, ge=1, le=30_000)
+    fetch_idle_wait_ms: int = Field(default=100, ge=1, le=30_000)
     outbox_linger_ms: float = Field(default=10.0, ge=0, le=1000)
 
     @property
