@@ -45,6 +45,8 @@ def adapt(fetcher: Any, bounds: FetchBounds) -> None:
 
     Wraps the fetcher's ``_proc_fetch_request`` (aiokafka 0.14), which sends one fetch and
     returns whether it added records; the next request is built from the two attributes.
+    One pair for the fetcher: with partitions led by several brokers, the last answer of any
+    of them sets the bounds of the next fetch to each.
     """
     fetch: Callable[..., Awaitable[bool]] = fetcher._proc_fetch_request
 
