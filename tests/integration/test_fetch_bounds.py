@@ -7,9 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.consumer_tuning import FetchBounds, adapt
+from streams.publish import make_producer
+from streams.settings import Settings
 
 from .conftest import Pipeline
 
@@ -53,15 +55,19 @@ class Consumer:
         return len(self.fetches) - before
 
 
-async def _produce(bootstrap: str, topic: str, count: int) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for n in range(count):
-            await producer.send(topic, f"report {n}".encode(), partition=0)
-        await producer.flush()
-    finally:
-        await producer.stop()
+async def _produce(settings: Settings, count: int) -> None:
+    """``count`` records on partition 0 of the topic the consumers read, as an app sends."""
+
+    def produce() -> None:
+        producer = make_producer(settings)
+        try:
+            for n in range(count):
+                producer.send(settings.topics.rekey, f"report {n}".encode(), partition=0)
+            producer.flush()
+        finally:
+            producer.close()
+
+    await asyncio.to_thread(produce)
 
 
 def test_an_idle_consumer_fetches_rarely_and_a_busy_one_waits_for_fuller_fetches(
@@ -80,7 +86,7 @@ def test_an_idle_consumer_fetches_rarely_and_a_busy_one_waits_for_fuller_fetches
             assert adapting_idle <= 8  # noqa: PLR2004 - one every 500 ms, and a few at the start
             assert adapting.fetches[-1] == (1, 500)
 
-            await _produce(bootstrap, topic, 300)
+            await _produce(pipeline.settings, 300)
             got = 0
             while got < 300:  # noqa: PLR2004
                 batch = await adapting.kafka.getmany(timeout_ms=2000)
@@ -105,7 +111,7 @@ def test_the_first_record_after_a_quiet_spell_is_answered_at_once(pipeline: Pipe
             await consumer.idle(1.0)
             assert consumer.fetches[-1] == (1, 5000)  # a long poll is in flight
             sent = time.monotonic()
-            await _produce(bootstrap, topic, 1)
+            await _produce(pipeline.settings, 1)
             assert await consumer.kafka.getmany(timeout_ms=4000), "the record did not arrive"
             return time.monotonic() - sent
         finally:
