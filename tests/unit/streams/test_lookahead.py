@@ -112,5 +112,5 @@ def test_intake_works_ahead_only_when_the_setting_says_so():
     from streams import intake
     from streams.app import settings
 
-    assert settings.work_ahead is False  # off by default (see streams/settings.py)
+    assert settings.work_ahead is True  # on by default (see streams/settings.py)
     assert (intake.ahead.prepare in lookahead._on_fetch) is settings.work_ahead
