@@ -226,12 +226,21 @@ def metric_sums(port: int, *names: str) -> tuple[float, ...]:
 
 
 def sums_of(text: str, names: tuple[str, ...]) -> tuple[float, ...]:
-    """The sum of every sample of each metric in ``names`` in a /metrics text (0 when absent)."""
+    """The sum of every sample of each metric in ``names`` in a /metrics text (0 when absent).
+
+    A bare name sums all its series; a name with labels, as the text spells them
+    (``grid_rocksdb_memory_bytes{part="cache"}``), is that one series.
+    """
     sums = dict.fromkeys(names, 0.0)
     for line in text.splitlines():
-        name = line.partition("{")[0].partition(" ")[0]
+        if line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        name = series.partition("{")[0]
         if name in sums:
-            sums[name] += float(line.rsplit(" ", 1)[1])
+            sums[name] += float(value)
+        if series != name and series in sums:
+            sums[series] += float(value)
     return tuple(sums[name] for name in names)
 
 

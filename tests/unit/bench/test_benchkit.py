@@ -10,6 +10,7 @@ grid_reports_received_total_created 1.7e+09
 grid_reports_triaged_total{worker="a"} 40.0
 grid_reports_triaged_total{worker="b"} 2.0
 grid_rocksdb_memory_bytes{part="memtables"} 1024.0
+grid_rocksdb_memory_bytes{part="cache"} 4096.0
 """
 
 
@@ -28,6 +29,19 @@ def test_a_metric_absent_or_a_worker_not_answering_is_zero():
 
 def test_the_order_of_the_names_is_the_order_of_the_sums():
     assert sums_of(SCRAPE, ("grid_rocksdb_memory_bytes", "grid_reports_received_total")) == (
-        1024.0,
+        5120.0,
         120.0,
     )
+
+
+def test_a_name_with_labels_is_that_one_series():
+    # what ``gridwatch bench soak`` asks for its RocksDB column
+    cache, memtables, both = sums_of(
+        SCRAPE,
+        (
+            'grid_rocksdb_memory_bytes{part="cache"}',
+            'grid_rocksdb_memory_bytes{part="memtables"}',
+            "grid_rocksdb_memory_bytes",
+        ),
+    )
+    assert (cache, memtables, both) == (4096.0, 1024.0, 5120.0)
