@@ -327,10 +327,10 @@ class Settings(BaseSettings):
     # (`gridwatch bench escalation`). 30 ms instead of 10: 1.54-1.60 against 2.49-2.76 ms a
     # report at 200/s for a p99 of 118-196 against 91-114 ms; at 1,000/s 0.74-0.79 against
     # 0.85-0.89 ms and a p99 of 248-744 against 826-1,198 ms (README, "Escalation latency").
-    # After a fetch that brought nothing, the next asks for
-    # any byte and waits up to ``fetch_idle_wait_ms``: with 10 ms throughout, an idle worker
-    # fetched 100 times a second (~12 % of a core). The idle wait also bounds how long a
-    # partition resumed meanwhile waits for the fetch in flight to come back.
+    # After a fetch that brought nothing, the next asks for any byte and waits up to
+    # ``fetch_idle_wait_ms``: with 10 ms throughout, an idle worker fetched 100 times a second
+    # (~12 % of a core). The idle wait also bounds how long a partition resumed meanwhile
+    # waits for the fetch in flight to come back.
     fetch_min_bytes: int = Field(default=64 * 1024, ge=1, le=16 * 1024 * 1024)
     fetch_max_wait_ms: int = Field(default=30, ge=1, le=30_000)
     fetch_idle_wait_ms: int = Field(default=100, ge=1, le=30_000)
