@@ -45,12 +45,14 @@ from streams.settings import Settings
 __all__ = [
     "DEFAULT_VARIANTS",
     "DrainResult",
+    "Running",
     "ThroughputResult",
     "Variant",
     "publish_backlog",
     "publish_mixed_backlog",
     "run_pipeline_bench",
     "run_throughput_bench",
+    "start_variant",
     "throughput_table",
 ]
 
@@ -228,7 +230,7 @@ def publish_mixed_backlog(
 
 
 @dataclass
-class _Drain:
+class Running:
     """The processes of one variant, and how far they got."""
 
     processes: list[subprocess.Popen[bytes]]
@@ -236,9 +238,21 @@ class _Drain:
     outputs: Settings
 
 
+def start_variant(
+    variant: Variant,
+    settings: Settings,
+    receiver: ReceiverThread,
+    profile_dir: Path | None = None,
+) -> Running:
+    """Start ``variant``'s processes on ``settings``' topics and group (workers: until ready)."""
+    if variant.kind in WORKER_MODULES:
+        return _start_faust(variant, settings, receiver, profile_dir)
+    return _start_peers(variant, settings, profile_dir)
+
+
 def _start_faust(
     variant: Variant, settings: Settings, receiver: ReceiverThread, profile_dir: Path | None
-) -> _Drain:
+) -> Running:
     ports = [free_port() for _ in range(variant.processes)]
     data_dir = Path(tempfile.mkdtemp(prefix="gridwatch-bench-"))
     module = WORKER_MODULES[variant.kind]
@@ -260,13 +274,12 @@ def _start_faust(
         scraped = [metric_sums(p, "grid_reports_received_total", TRIAGED) for p in ports]
         return sum(s[0] for s in scraped), sum(s[1] for s in scraped)
 
-    return _Drain(workers, progress, settings)
+    return Running(workers, progress, settings)
 
 
-def _start_peers(
-    variant: Variant, settings: Settings, bootstrap: str, profile_dir: Path | None
-) -> _Drain:
+def _start_peers(variant: Variant, settings: Settings, profile_dir: Path | None) -> Running:
     work_dir = Path(tempfile.mkdtemp(prefix="gridwatch-peer-"))
+    bootstrap = settings.kafka.bootstrap_servers
     seen = f"{settings.app_id}.seen"
     if variant.kind == "plain":
         create_compacted_topic(bootstrap, seen, settings.kafka.partitions)
@@ -301,7 +314,7 @@ def _start_peers(
         figures = read_progress(Path(c.progress) for c in configs)
         return figures.get("consumed", 0.0), figures.get("accepted", 0.0)
 
-    return _Drain(peers, progress, settings)
+    return Running(peers, progress, settings)
 
 
 def _poll_pause(started: bool, done: float, total: float) -> float:
@@ -314,7 +327,7 @@ def _poll_pause(started: bool, done: float, total: float) -> float:
     return 0.1 if not started or done >= 0.97 * total else 1.0
 
 
-def _time_drain(drain: _Drain, expected: Expected, timeout: float) -> tuple[float, float, float]:
+def _time_drain(drain: Running, expected: Expected, timeout: float) -> tuple[float, float, float]:
     """Seconds from the first report accepted to the last message handled; CPU s; peak MB."""
     pids = [p.pid for p in drain.processes]
     first = done = None
@@ -376,10 +389,7 @@ def run_throughput_bench(
             settings = own.model_copy(
                 update={"topics": own.topics.model_copy(update={"reports": source})}
             )
-            if variant.kind in WORKER_MODULES:
-                drain = _start_faust(variant, settings, receiver, profile_dir)
-            else:
-                drain = _start_peers(variant, settings, bootstrap, profile_dir)
+            drain = start_variant(variant, settings, receiver, profile_dir)
             try:
                 seconds, cpu, peak = _time_drain(drain, expected, timeout)
             finally:

@@ -260,6 +260,12 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
         choices=STORES,
         help="the workers' table store",
     )
+    escalation.add_argument(
+        "--compare",
+        default="core,plain,quix",
+        help="then the same traffic through these, each alone, for their findings latency:"
+        " core (the worker without escalation), plain (aiokafka loop), quix; '' for none",
+    )
     escalation.set_defaults(func=_bench_escalation)
     pipeline = bench_sub.add_parser(
         "pipeline", help="drain a backlog through one worker; variants side by side"
@@ -415,12 +421,27 @@ def _bench_throughput(args: argparse.Namespace) -> int:
 
 def _bench_escalation(args: argparse.Namespace) -> int:
     import platform
+    from importlib.util import find_spec
 
-    from streams.escalation.bench import HEADER, Traffic, finding_share, run_bench, traffic_messages
+    from streams.bench_pipeline import Variant
+    from streams.escalation.bench import (
+        HEADER,
+        Traffic,
+        compared_table,
+        finding_share,
+        run_bench,
+        run_compared,
+        traffic_messages,
+    )
 
     settings = Settings()
     rates = [int(r) for r in args.rates.split(",")]
     traffic = Traffic(args.seconds, args.probe_every, args.routine_share)
+    kinds = [kind for kind in args.compare.split(",") if kind]
+    if "quix" in kinds and not find_spec("quixstreams"):
+        print("quix left out: it needs Quix Streams (pip install -e '.[bench]')")
+        kinds.remove("quix")
+    compared = [Variant.parse(f"{kind}-x{args.workers}") for kind in kinds]
     print(f"machine: {platform.node()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
     found = finding_share(
         traffic_messages(1000, Traffic(5, args.probe_every, args.routine_share), "x")
@@ -432,15 +453,21 @@ def _bench_escalation(args: argparse.Namespace) -> int:
     )
     loop = os.environ.get("GRID_EVENT_LOOP", "uvloop")
     print(f"workers: {args.workers}, event loop: {loop}, tables: {args.store}")
-    results = run_bench(
-        settings.kafka.bootstrap_servers, rates, traffic, args.workers, store=args.store
-    )
+    bootstrap = settings.kafka.bootstrap_servers
+    results = run_bench(bootstrap, rates, traffic, args.workers, store=args.store)
     print(HEADER)
     for result in results:
         print(result.row())
     print("p50-p99: publish -> first webhook delivery of the probes; findings: every report,")
     print("publish -> its record appended to the findings topic (broker time)")
     print("target: p99 < 250 ms at 1,000 reports/s (publish -> first webhook delivery)")
+    if compared:
+        worker = f"faust-x{args.workers}"
+        others = run_compared(bootstrap, rates, traffic, compared)
+        print()
+        print("\n".join(compared_table(worker, {worker: results, **others}, rates)))
+        print("findings latency, publish -> findings record, the same traffic through each in")
+        print("turn; cpu ms: per report; faust/this: the worker's findings p99 over this one's")
     return 0
 
 

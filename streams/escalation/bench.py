@@ -18,16 +18,18 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kafka import KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 
+from streams.bench_pipeline import Running, Variant, start_variant
 from streams.benchkit import (
     ReceiverThread,
     cpu_seconds,
+    delete_topics_of,
     free_port,
     fresh_settings,
     metric_sum,
@@ -36,6 +38,7 @@ from streams.benchkit import (
     wait_ready,
 )
 from streams.sample import valid_report
+from streams.settings import Settings
 from streams.topic_reader import read_topic
 from streams.triage import load_engine
 
@@ -44,10 +47,12 @@ __all__ = [
     "Probe",
     "RateResult",
     "Traffic",
+    "compared_table",
     "finding_share",
     "findings_latencies",
     "percentile",
     "run_bench",
+    "run_compared",
     "traffic_messages",
 ]
 
@@ -198,53 +203,148 @@ def run_bench(
         )
         for n, port in enumerate(ports)
     ]
-    producer = KafkaProducer(**settings.kafka.client_options(), acks="all", linger_ms=2)
-    results: list[RateResult] = []
-    sent: list[dict[str, float]] = []  # per rate: every report's send time
+    measured = _Measured(
+        pids=[worker.pid for worker in processes],
+        handled=lambda: _handled(ports),
+        settled=lambda: all(metric_sum(port, "grid_reports_received_total") for port in ports),
+        receiver=receiver,
+    )
     try:
         for port, worker in zip(ports, processes, strict=True):
             wait_ready(port, worker)
-        # Warm up until the group has settled: every worker has handled traffic.
+        sent = _send_rates(settings, run, rates, traffic, measured)
+    finally:
+        stop_workers(processes)
+    try:
+        return _with_findings(settings, sent)
+    finally:
+        delete_topics_of(bootstrap, run)
+
+
+def run_compared(
+    bootstrap: str, rates: list[int], traffic: Traffic, variants: list[Variant]
+) -> dict[str, list[RateResult]]:
+    """The same traffic through each of ``variants`` in turn: findings latency and CPU.
+
+    They are the throughput bench's: ``core`` (the worker without its escalation agents), the
+    plain aiokafka loop and Quix Streams. None of them escalates, so only their findings are
+    timed; each runs on topics and a group of its own.
+    """
+    results: dict[str, list[RateResult]] = {}
+    for variant in variants:
+        run = f"bench{uuid.uuid4().hex[:8]}"
+        settings = fresh_settings(bootstrap, run)
+        running = start_variant(variant, settings, ReceiverThread())
+        try:
+            sent = _send_rates(settings, run, rates, traffic, _measured(running))
+        finally:
+            stop_workers(running.processes)
+        try:
+            results[variant.name] = _with_findings(settings, sent)
+        finally:
+            delete_topics_of(bootstrap, run)
+    return results
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """What the rates are sent to: its processes, how many reports it handled, if it settled."""
+
+    pids: list[int]
+    handled: Callable[[], float]
+    settled: Callable[[], bool]
+    receiver: ReceiverThread | None = None  # where probes are delivered; None: not timed
+
+
+def _measured(running: Running) -> _Measured:
+    return _Measured(
+        pids=[process.pid for process in running.processes],
+        handled=lambda: running.progress()[0],
+        settled=lambda: running.progress()[0] > 0,
+    )
+
+
+def _send_rates(
+    settings: Settings, run: str, rates: list[int], traffic: Traffic, measured: _Measured
+) -> list[tuple[RateResult, dict[str, float]]]:
+    """Warm up, then send every rate; each rate's figures and every report's send time."""
+    producer = KafkaProducer(**settings.kafka.client_options(), acks="all", linger_ms=2)
+    rated: list[tuple[RateResult, dict[str, float]]] = []
+    receiver = measured.receiver
+    try:
+        # Warm up until the group has settled: every process has handled traffic.
         warm_up = Traffic(4, 10, traffic.routine_share)
         for attempt in range(10):
             _send_at_rate(producer, settings.topics.reports, 50, warm_up, f"{run}-warm{attempt}")
             time.sleep(3)
-            if all(metric_sum(port, "grid_reports_received_total") > 0 for port in ports):
+            if measured.settled():
                 break
         # What this process made so far (modules, the triage engine, the warm-up) stays out
         # of its full collections: their pauses (67-96 ms mid-rate) held up the receiver's
         # thread, and the time it stamps on deliveries, as if the worker were slow.
         gc.collect()
         gc.freeze()
-        pids = [worker.pid for worker in processes]
         for rate in rates:
-            handled = _handled(ports)
-            cpu = sum(cpu_seconds(pid) for pid in pids)
+            handled = measured.handled()
+            cpu = sum(cpu_seconds(pid) for pid in measured.pids)
             began = time.monotonic()
             sent_at, probes = _send_at_rate(producer, settings.topics.reports, rate, traffic, run)
             elapsed = time.monotonic() - began
-            cpu = sum(cpu_seconds(pid) for pid in pids) - cpu
-            handled = _handled(ports) - handled
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and any(
-                p.report_id not in receiver.first_seen for p in probes
-            ):
-                time.sleep(0.5)
-            latencies = [
-                (receiver.first_seen[p.report_id] - p.sent_at) * 1000
-                for p in probes
-                if p.report_id in receiver.first_seen
-            ]
+            cpu = sum(cpu_seconds(pid) for pid in measured.pids) - cpu
+            handled = measured.handled() - handled
+            latencies: list[float] = []
+            if receiver is not None:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and any(
+                    p.report_id not in receiver.first_seen for p in probes
+                ):
+                    time.sleep(0.5)
+                latencies = [
+                    (receiver.first_seen[p.report_id] - p.sent_at) * 1000
+                    for p in probes
+                    if p.report_id in receiver.first_seen
+                ]
             cpu_ms = cpu * 1000 / handled if handled else 0.0
-            sent.append(sent_at)
-            results.append(RateResult(rate, len(sent_at), elapsed, len(probes), latencies, cpu_ms))
+            result = RateResult(rate, len(sent_at), elapsed, len(probes), latencies, cpu_ms)
+            rated.append((result, sent_at))
             time.sleep(3)
     finally:
         producer.close()
-        stop_workers(processes)
-    # The findings topic is read once, for every rate, after the clock has stopped.
+    return rated
+
+
+def _with_findings(
+    settings: Settings, rated: list[tuple[RateResult, dict[str, float]]]
+) -> list[RateResult]:
+    """Each rate's figures with its findings latencies, the topic read once the clock stopped."""
     findings = list(read_topic(settings.kafka, settings.topics.findings))
     return [
-        replace(result, findings_ms=findings_latencies(findings, sent_at))
-        for result, sent_at in zip(results, sent, strict=True)
+        replace(result, findings_ms=findings_latencies(findings, sent)) for result, sent in rated
     ]
+
+
+def compared_table(
+    worker: str, results: dict[str, list[RateResult]], rates: list[int]
+) -> list[str]:
+    """Findings latency of every variant, rate by rate; ``worker`` names the ratios' base."""
+    lines = [
+        f"{'variant':<10} {'rate/s':>7} {'actual/s':>9} {'findings':>8} {'p50 ms':>7}"
+        f" {'p95 ms':>7} {'p99 ms':>7} {'cpu ms':>7} {'faust/this':>10}"
+    ]
+    for n, rate in enumerate(rates):
+        base = results[worker][n].findings_ms
+        for name, rows in results.items():
+            r, found = rows[n], rows[n].findings_ms
+            figures = " ".join(
+                f"{percentile(found, p):>7.0f}" if found else f"{'-':>7}" for p in (50, 95, 99)
+            )
+            ratio = (
+                f"{percentile(base, 99) / percentile(found, 99):>10.2f}"
+                if base and found and percentile(found, 99) > 0
+                else f"{'-':>10}"
+            )
+            lines.append(
+                f"{name:<10} {rate:>7} {r.sent / r.seconds:>9.0f} {len(found):>8} {figures}"
+                f" {r.cpu_ms_per_report:>7.2f} {ratio}"
+            )
+    return lines

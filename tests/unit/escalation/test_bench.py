@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from streams.escalation.bench import (
     RateResult,
     Traffic,
+    compared_table,
     finding_share,
     findings_latencies,
     percentile,
@@ -64,3 +65,38 @@ def test_findings_latency_is_the_append_time_less_the_send_of_this_rates_reports
 def test_a_row_prints_the_findings_count_and_percentiles_after_the_cpu():
     result = RateResult(1000, 30000, 30.0, 2, [50.0, 70.0], 0.6, [float(v) for v in range(1, 101)])
     assert result.row().split()[-4:] == ["100", "50", "95", "99"]
+
+
+def _rated(rate: int, p99_ms: float, cpu_ms: float) -> RateResult:
+    """A rate with 100 findings latencies: 98 at half ``p99_ms``, two at ``p99_ms``."""
+    found = [p99_ms / 2] * 98 + [p99_ms, p99_ms]
+    return RateResult(rate, rate * 10, 10.0, 0, [], cpu_ms, found)
+
+
+def test_the_compared_table_gives_each_variant_a_row_per_rate_and_the_workers_p99_over_its():
+    results = {
+        "faust-x1": [_rated(200, 120.0, 1.5), _rated(1000, 300.0, 0.9)],
+        "plain-x1": [_rated(200, 60.0, 1.4), _rated(1000, 100.0, 0.5)],
+    }
+    header, *rows = compared_table("faust-x1", results, [200, 1000])
+    assert header.split()[-1] == "faust/this"
+    cells = [row.split() for row in rows]
+    assert [(c[0], c[1]) for c in cells] == [
+        ("faust-x1", "200"),
+        ("plain-x1", "200"),
+        ("faust-x1", "1000"),
+        ("plain-x1", "1000"),
+    ]
+    assert [c[6] for c in cells] == ["120", "60", "300", "100"]  # p99
+    assert [c[8] for c in cells] == ["1.00", "2.00", "1.00", "3.00"]
+    assert cells[3][7] == "0.50"  # cpu ms per report
+
+
+def test_a_variant_without_findings_prints_dashes_not_a_ratio():
+    results = {
+        "faust-x1": [_rated(200, 120.0, 1.5)],
+        "quix-x1": [RateResult(200, 0, 1.0, 0, [], 0.0)],
+    }
+    _, _, quix = compared_table("faust-x1", results, [200])
+    assert quix.split()[4:7] == ["-", "-", "-"]
+    assert quix.split()[-1] == "-"
