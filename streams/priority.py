@@ -5,8 +5,9 @@ topics through one loop, in the order they were fetched, at the pace of the slow
 With a backlog of reports, intake's buffer is always full, so the escalator's commands waited
 behind whole fetches of reports: in a 300,000-message drain, more than half of the commands
 were still unread when the last report was done, and they moved in bursts 50 s apart (see
-the README, "City scale"). Handing the loop over after each report changed nothing: the
-commands were not in the escalator's buffer, they were behind reports in the fetch.
+docs/performance-history.md, "Escalations first under a backlog"). Handing the loop over
+after each report changed nothing: the commands were not in the escalator's buffer, they
+were behind reports in the fetch.
 
 So intake's sources are paused at the consumer while the urgent topics (escalation commands,
 escalation events) are far behind, and resumed once they caught up. "Far" is a backlog, not a

@@ -317,7 +317,8 @@ class Settings(BaseSettings):
     faust_sensors: bool = False
     # Intake's pure work done a fetch at a time (streams/lookahead.py): 20-39% less CPU per
     # report in a drain. On by default since 30 of 30 counters-test runs and the fault tests
-    # passed with it; the one miscount seen with it on is unexplained (README, "Work ahead").
+    # passed with it; the one miscount seen with it on is unexplained
+    # (docs/performance-history.md, "Work ahead").
     work_ahead: bool = True
     # How long the broker may hold a fetch to fill it (streams/consumer_tuning.py), and how
     # long outputs wait for company (streams/outbox.py); each hop pays both, a few ms. Faust's
@@ -326,7 +327,8 @@ class Settings(BaseSettings):
     # it, 1.4 ms with 64 KiB / 10 ms, and the fraud p99 fell from ~200 to ~105 ms
     # (`gridwatch bench escalation`). 30 ms instead of 10: 1.54-1.60 against 2.49-2.76 ms a
     # report at 200/s for a p99 of 118-196 against 91-114 ms; at 1,000/s 0.74-0.79 against
-    # 0.85-0.89 ms and a p99 of 248-744 against 826-1,198 ms (README, "Escalation latency").
+    # 0.85-0.89 ms and a p99 of 248-744 against 826-1,198 ms
+    # (docs/performance-history.md, "Escalation latency").
     # After a fetch that brought nothing, the next asks for any byte and waits up to
     # ``fetch_idle_wait_ms``: with 10 ms throughout, an idle worker fetched 100 times a second
     # (~12 % of a core). The idle wait also bounds how long a partition resumed meanwhile
