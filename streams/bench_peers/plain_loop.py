@@ -25,6 +25,7 @@ from typing import Any
 
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError
 from aiokafka.structs import TopicPartition
 
 from streams.bench_peers.progress import PeerConfig, ProgressWriter
@@ -33,7 +34,7 @@ from streams.bench_peers.work import process as process_one
 from streams.pii_vault import PiiVault
 from streams.triage import load_engine
 
-__all__ = ["Batches", "SeenRestorer", "main", "run"]
+__all__ = ["Batches", "SeenRestorer", "commit", "committable", "main", "run"]
 
 MAX_RECORDS = 5000  # per getmany: large batches amortise the commit and the acks wait
 
@@ -136,12 +137,35 @@ async def run(config: PeerConfig, stop: asyncio.Event) -> Tally:
             polled = await consumer.getmany(timeout_ms=200, max_records=MAX_RECORDS)
             if polled:
                 await handle(polled, batches, seen, vault, tally, config)
-                await consumer.commit({tp: rs[-1].offset + 1 for tp, rs in polled.items()})
+                await commit(consumer, committable(polled, consumer.assignment()))
     finally:
         writer.stop()
         await consumer.stop()
         await producer.stop()
     return tally
+
+
+def committable(
+    polled: dict[TopicPartition, list[Any]], assigned: Iterable[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """The offsets after each polled partition's last record, for those still assigned.
+
+    A rebalance while a batch was handled may have revoked some of its partitions: committing
+    them raises, and their next owner reads those records again (their outputs are out, and
+    the seen topic has them, so none is accepted twice).
+    """
+    still = set(assigned)
+    return {tp: rs[-1].offset + 1 for tp, rs in polled.items() if tp in still and rs}
+
+
+async def commit(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+    """Commit ``offsets``; a group that rebalanced meanwhile refuses, as above."""
+    if not offsets:
+        return
+    try:
+        await consumer.commit(offsets)
+    except CommitFailedError:
+        pass  # the partitions' next owners read these records again
 
 
 async def handle(

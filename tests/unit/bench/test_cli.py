@@ -29,7 +29,7 @@ def test_the_escalation_bench_compares_the_peers_at_the_workers_count(monkeypatc
     )
     rated = escalation_bench.RateResult(200, 2000, 10.0, 100, [50.0], 1.2, [10.0, 20.0])
     monkeypatch.setattr(escalation_bench, "run_bench", lambda *a, **k: [rated])
-    asked = []
+    asked: list[str] = []
 
     def compared(bootstrap, rates, traffic, variants):
         asked.extend(v.name for v in variants)
