@@ -7,6 +7,10 @@ an address of its own (so it opens its own escalation); its latency is the time 
 producer's send to the receiver accepting the first delivery that lists it. Every report's
 findings latency is the time from its send to the broker's append time of its record on the
 findings topic. Both clocks are this machine's.
+
+Then (``run_compared``) the same traffic goes through the throughput bench's peers, one after
+another, each on topics of its own: their findings latency and CPU per report, beside the
+worker's, at the same rates on the same machine.
 """
 
 from __future__ import annotations
