@@ -235,10 +235,11 @@ def run_compared(
     timed; each runs on topics and a group of its own.
     """
     results: dict[str, list[RateResult]] = {}
+    receiver = ReceiverThread()  # `core` is a worker: it wants a webhook URL, unused here
     for variant in variants:
         run = f"bench{uuid.uuid4().hex[:8]}"
         settings = fresh_settings(bootstrap, run)
-        running = start_variant(variant, settings, ReceiverThread())
+        running = start_variant(variant, settings, receiver)
         try:
             sent = _send_rates(settings, run, rates, traffic, _measured(running))
         finally:
