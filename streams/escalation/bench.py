@@ -19,6 +19,7 @@ import gc
 import json
 import os
 import random
+import subprocess
 import tempfile
 import time
 import uuid
@@ -208,21 +209,17 @@ def run_bench(
         for n, port in enumerate(ports)
     ]
     measured = _Measured(
-        pids=[worker.pid for worker in processes],
+        processes=processes,
         handled=lambda: _handled(ports),
         settled=lambda: all(metric_sum(port, "grid_reports_received_total") for port in ports),
         receiver=receiver,
     )
-    try:
+
+    def ready() -> None:
         for port, worker in zip(ports, processes, strict=True):
             wait_ready(port, worker)
-        sent = _send_rates(settings, run, rates, traffic, measured)
-    finally:
-        stop_workers(processes)
-    try:
-        return _with_findings(settings, sent)
-    finally:
-        delete_topics_of(bootstrap, run)
+
+    return _timed(settings, run, rates, traffic, measured, ready)
 
 
 def run_compared(
@@ -240,22 +237,35 @@ def run_compared(
         run = f"bench{uuid.uuid4().hex[:8]}"
         settings = fresh_settings(bootstrap, run)
         running = start_variant(variant, settings, receiver)
-        try:
-            sent = _send_rates(settings, run, rates, traffic, _measured(running))
-        finally:
-            stop_workers(running.processes)
-        try:
-            results[variant.name] = _with_findings(settings, sent)
-        finally:
-            delete_topics_of(bootstrap, run)
+        results[variant.name] = _timed(settings, run, rates, traffic, _measured(running))
     return results
+
+
+def _timed(
+    settings: Settings,
+    run: str,
+    rates: list[int],
+    traffic: Traffic,
+    measured: _Measured,
+    ready: Callable[[], None] = lambda: None,
+) -> list[RateResult]:
+    """Once ``ready``, send the rates; stop the processes; time the findings; delete the topics."""
+    try:
+        try:
+            ready()
+            sent = _send_rates(settings, run, rates, traffic, measured)
+        finally:
+            stop_workers(measured.processes)
+        return _with_findings(settings, sent)
+    finally:
+        delete_topics_of(settings.kafka.bootstrap_servers, run)
 
 
 @dataclass(frozen=True)
 class _Measured:
     """What the rates are sent to: its processes, how many reports it handled, if it settled."""
 
-    pids: list[int]
+    processes: list[subprocess.Popen[bytes]]
     handled: Callable[[], float]
     settled: Callable[[], bool]
     receiver: ReceiverThread | None = None  # where probes are delivered; None: not timed
@@ -263,7 +273,7 @@ class _Measured:
 
 def _measured(running: Running) -> _Measured:
     return _Measured(
-        pids=[process.pid for process in running.processes],
+        processes=running.processes,
         handled=lambda: running.progress()[0],
         settled=lambda: running.progress()[0] > 0,
     )
@@ -276,6 +286,7 @@ def _send_rates(
     producer = KafkaProducer(**settings.kafka.client_options(), acks="all", linger_ms=2)
     rated: list[tuple[RateResult, dict[str, float]]] = []
     receiver = measured.receiver
+    pids = [process.pid for process in measured.processes]
     try:
         # Warm up until the group has settled: every process has handled traffic.
         warm_up = Traffic(4, 10, traffic.routine_share)
@@ -291,11 +302,11 @@ def _send_rates(
         gc.freeze()
         for rate in rates:
             handled = measured.handled()
-            cpu = sum(cpu_seconds(pid) for pid in measured.pids)
+            cpu = sum(cpu_seconds(pid) for pid in pids)
             began = time.monotonic()
             sent_at, probes = _send_at_rate(producer, settings.topics.reports, rate, traffic, run)
             elapsed = time.monotonic() - began
-            cpu = sum(cpu_seconds(pid) for pid in measured.pids) - cpu
+            cpu = sum(cpu_seconds(pid) for pid in pids) - cpu
             handled = measured.handled() - handled
             latencies: list[float] = []
             if receiver is not None:
