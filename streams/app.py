@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import math
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import faust
@@ -12,6 +13,7 @@ from faust import web
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types import TP, TableT
+from mode import ServiceT
 from prometheus_client import CollectorRegistry, generate_latest
 from yarl import URL
 
@@ -35,6 +37,7 @@ __all__ = [
     "retained_expiry",
     "revoked_of",
     "store_expires",
+    "without_default_monitor",
     "rocksdb_memory",
     "settings",
     "vault",
@@ -215,6 +218,24 @@ def owned_partitions(*topics: str) -> set[int]:
     return {tp.partition for tp in app.consumer.assignment() if tp.topic in topics}
 
 
+def without_default_monitor(app: faust.App) -> None:
+    """Take Faust's default ``Monitor`` off every event, table access, send and commit.
+
+    Faust hooks it in when the app starts, whatever the sensor settings; it keeps rates and
+    timings for Faust's ``/stats`` view, which is off here (``web_stats_enabled``), and
+    nothing else reads them: 2-3% of the worker's main thread in a profile, for nothing.
+    ``GRID_FAUST_SENSORS=true`` replaces it with Faust's Prometheus monitor and keeps it.
+    """
+    with_monitor = app.on_init_dependencies
+
+    def on_init_dependencies() -> Iterable[ServiceT]:
+        services = with_monitor()  # adds the monitor to ``app.sensors``, starts nothing yet
+        app.sensors.remove(app.monitor)
+        return services
+
+    app.on_init_dependencies = on_init_dependencies  # type: ignore[method-assign]
+
+
 def revoked_of(args: tuple[object, ...], kwargs: dict[str, object]) -> set[TP]:
     """The partitions an ``app.on_partitions_revoked`` signal names (positional or keyword)."""
     revoked = args[0] if args else kwargs.get("revoked", ())
@@ -228,6 +249,7 @@ if rocksdb_memory is not None:
 if settings.faust_sensors:
     setup_prometheus_sensors(app, registry=registry)
 else:  # our metrics only, without a hook on every event
+    without_default_monitor(app)
 
     @app.page("/metrics")
     async def _metrics(self: web.View, request: web.Request) -> web.Response:
