@@ -105,6 +105,7 @@ TUNING = (
     "GRID_WORK_AHEAD",
     "GRID_STORE",  # e.g. rocksdb://, production's, where the bench's default is memory://
     "GRID_ROCKSDB_MEMORY_MB",
+    "GRID_TABLE_STANDBY_REPLICAS",  # what standbys cost with two or more workers
 )
 
 

@@ -1,5 +1,6 @@
 """Reading a worker's /metrics: several metrics from one scrape."""
 
+from streams import benchkit
 from streams.benchkit import sums_of
 
 SCRAPE = """\
@@ -45,3 +46,15 @@ def test_a_name_with_labels_is_that_one_series():
         ),
     )
     assert (cache, memtables, both) == (4096.0, 1024.0, 5120.0)
+
+
+def test_tuning_variables_reach_the_workers_and_other_grid_settings_do_not(monkeypatch):
+    monkeypatch.setenv("GRID_TABLE_STANDBY_REPLICAS", "0")
+    monkeypatch.setenv("GRID_OUTBOX_LINGER_MS", "25")
+    monkeypatch.setenv("GRID_APP_ID", "somebody-elses-app")
+    monkeypatch.setenv("GRID_KAFKA__BOOTSTRAP_SERVERS", "elsewhere:9092")
+    env = benchkit._inherited_env()
+    assert env["GRID_TABLE_STANDBY_REPLICAS"] == "0"
+    assert env["GRID_OUTBOX_LINGER_MS"] == "25"
+    assert "GRID_APP_ID" not in env
+    assert "GRID_KAFKA__BOOTSTRAP_SERVERS" not in env
