@@ -1,4 +1,4 @@
-"""Reading a worker's /metrics: several metrics from one scrape."""
+"""Bench helpers: several metrics from one scrape of a worker, and what workers inherit."""
 
 from streams import benchkit
 from streams.benchkit import sums_of
