@@ -247,7 +247,12 @@ def _add_triage_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     escalation = bench_sub.add_parser(
         "escalation", help="publish -> first webhook delivery, p50/p95/p99, real broker"
     )
-    escalation.add_argument("--rates", default="200,1000", help="reports/s, comma-separated")
+    escalation.add_argument(
+        "--rates",
+        default="200,1000",
+        help="reports/s, comma-separated; a rate given again runs again on the same worker"
+        " (1000,1000,1000), where earlier turns' unacknowledged escalations climb",
+    )
     escalation.add_argument("--seconds", type=float, default=20, help="per rate")
     escalation.add_argument("--probe-every", type=int, default=20, help="1 in N is a fraud probe")
     escalation.add_argument(

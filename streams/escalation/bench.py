@@ -121,15 +121,25 @@ class Traffic:
     routine_share: float
 
 
-def traffic_messages(rate: int, traffic: Traffic, run: str) -> list[tuple[bytes, bytes, bool]]:
-    """The rate's messages (key, value, is a probe), built before the clock starts."""
-    rng = random.Random(rate)
+def traffic_messages(
+    rate: int, traffic: Traffic, run: str, turn: int = 0
+) -> list[tuple[bytes, bytes, bool]]:
+    """The rate's messages (key, value, is a probe), built before the clock starts.
+
+    ``turn``: the rate's place in the run. A rate sent again (``--rates 1000,1000``) sends new
+    reports of the same mix: new ids (the same ids would be app retries), new grids (the same
+    ones would join the escalations the last turn opened) and probes at new addresses.
+    """
+    rng = random.Random(rate + 7919 * turn)  # turn 0: the traffic of every earlier release
     messages = []
+    prefix = f"{run}-{turn}-{rate}"
     for n in range(int(rate * traffic.seconds)):
-        report = valid_report(rng, n, prefix=f"{run}-{rate}", routine_share=traffic.routine_share)
+        report = valid_report(rng, n, prefix=prefix, routine_share=traffic.routine_share)
         probe = n % traffic.probe_every == 0
         if probe:
-            report |= {"text": _FRAUD, "address": f"测试路{n}号", "contact_phone": "13912345678"}
+            # a street per turn: an address seen again would join the open escalation there
+            address = f"测试{turn}路{n}号"
+            report |= {"text": _FRAUD, "address": address, "contact_phone": "13912345678"}
             report.pop("lat", None)
             report.pop("lon", None)
         value = json.dumps(report, ensure_ascii=False).encode()
@@ -147,14 +157,14 @@ def finding_share(messages: list[tuple[bytes, bytes, bool]]) -> float:
 
 
 def _send_at_rate(
-    producer: KafkaProducer, topic: str, rate: int, traffic: Traffic, run: str
+    producer: KafkaProducer, topic: str, rate: int, traffic: Traffic, run: str, turn: int = 0
 ) -> tuple[dict[str, float], list[Probe]]:
     """Publish ``rate`` reports a second for ``seconds``, in ticks of ``_TICK_S``.
 
     Each tick sends the reports due by its end: sending each report alone at its due time
     woke the producer's I/O thread a thousand times a second, a CPU the worker shares here.
     """
-    messages = traffic_messages(rate, traffic, run)
+    messages = traffic_messages(rate, traffic, run, turn)
     probes: list[Probe] = []
     sent: dict[str, float] = {}
     start = time.monotonic()
@@ -300,11 +310,13 @@ def _send_rates(
         # thread, and the time it stamps on deliveries, as if the worker were slow.
         gc.collect()
         gc.freeze()
-        for rate in rates:
+        for turn, rate in enumerate(rates):
             handled = measured.handled()
             cpu = sum(cpu_seconds(pid) for pid in pids)
             began = time.monotonic()
-            sent_at, probes = _send_at_rate(producer, settings.topics.reports, rate, traffic, run)
+            sent_at, probes = _send_at_rate(
+                producer, settings.topics.reports, rate, traffic, run, turn
+            )
             elapsed = time.monotonic() - began
             cpu = sum(cpu_seconds(pid) for pid in pids) - cpu
             handled = measured.handled() - handled

@@ -38,6 +38,22 @@ def test_one_in_n_is_a_fraud_in_progress_probe_at_an_address_of_its_own():
     assert [(f.code, f.severity) for f in verdict.findings] == [("TELECOM_FRAUD", "critical")]
 
 
+def test_a_rate_sent_again_sends_new_reports_of_the_same_mix():
+    traffic = Traffic(seconds=2, probe_every=20, routine_share=0.8)
+    first, again = (traffic_messages(1000, traffic, "run", turn) for turn in (0, 1))
+    assert traffic_messages(1000, traffic, "run", 1) == again  # still reproducible
+    reports = [[json.loads(value) for _, value, _ in sent] for sent in (first, again)]
+    for field in ("report_id", "grid_id"):  # same grids would join last turn's escalations
+        seen = [{r[field] for r in sent} for sent in reports]
+        assert len(seen[0] & seen[1]) < 0.1 * len(seen[1]), field
+    probes = [
+        {json.loads(v)["address"] for _, v, probe in sent if probe} for sent in (first, again)
+    ]
+    assert len(probes[0]) == len(probes[1]) == 100
+    assert probes[0].isdisjoint(probes[1])  # else a probe joins the last turn's escalation
+    assert abs(finding_share(first) - finding_share(again)) < 0.03
+
+
 def test_the_share_with_a_finding_follows_the_routine_share():
     messages = traffic_messages(
         1000, Traffic(seconds=2, probe_every=10**9, routine_share=0.8), "run"
