@@ -137,7 +137,7 @@ def traffic_messages(
         report = valid_report(rng, n, prefix=prefix, routine_share=traffic.routine_share)
         probe = n % traffic.probe_every == 0
         if probe:
-            # a street per turn: an address seen again would join the open escalation there
+            # a street per turn: no probe shares a place with one of an earlier turn
             address = f"测试{turn}路{n}号"
             report |= {"text": _FRAUD, "address": address, "contact_phone": "13912345678"}
             report.pop("lat", None)
